@@ -1,0 +1,119 @@
+"""The nightly flow: score every new recording in a folder into the callqa database.
+
+Thin on purpose: each step is a `pipeline` function that also runs without Prefect. One task per
+call (coarse: Prefect costs a few ms a task) runs on a thread pool; CTranslate2 releases the GIL,
+so two calls transcribe at once on two cores. A call that fails is stored with its reason and the
+batch goes on.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from pipeline.activity import ActivityOptions
+from pipeline.batch import CallSummary, plan_batch, summary_markdown
+from pipeline.detect import Detector
+from pipeline.models import load_model
+from pipeline.process import PipelineOptions, process_call
+from pipeline.records import CallMeta
+from pipeline.scorecard import DEFAULT_SCORECARD, load_scorecard
+from pipeline.store import DEFAULT_DB, Store
+from pipeline.transcribe import TranscribeOptions
+
+
+class _Progress:
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.lock = total, 0, threading.Lock()
+
+    def tick(self) -> int:
+        with self.lock:
+            self.done += 1
+            return self.done
+
+
+@task(name="score-call", cache_policy=NO_CACHE, task_run_name="score {meta.call_id}")
+def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detector: Detector, store: Store, run_id: str, progress: _Progress) -> CallSummary:
+    """Score one recording and store it (one transaction); failures are stored with their reason."""
+    result = process_call(meta, model, scorecard, options, detector)
+    store.save(result, run_id)
+    summary = CallSummary.of(result)
+    state = f"score {summary.score:g}" if summary.score is not None else summary.status
+    flag = " FLAGGED" if summary.flagged else ""
+    get_run_logger().info(
+        f"[{progress.tick()}/{progress.total}] {meta.call_id}: {state}{flag}"
+        + (f" ({summary.detail})" if summary.detail else "")
+    )
+    return summary
+
+
+@flow(name="callqa-nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
+def nightly_scoring(
+    recordings: str,
+    db: str = str(DEFAULT_DB),
+    scorecard: str = str(DEFAULT_SCORECARD),
+    model: str = "base",
+    manifest: str | None = None,
+    default_layout: str = "agent_left",
+    language: str | None = None,
+    concurrency: int = 2,
+    min_hold_s: float = 20.0,
+) -> dict:
+    """Score the recordings in `recordings` that the database does not have yet."""
+    logger = get_run_logger()
+    started, run_id = time.perf_counter(), uuid.uuid4().hex[:12]
+    card = load_scorecard(scorecard)  # a broken scorecard stops the run before any audio
+    store = Store(db)
+    plan = plan_batch(recordings, store, manifest)
+    logger.info(
+        f"{len(plan.todo)} call(s) to score, {len(plan.already_scored)} already scored; "
+        f"scorecard {card.id}@{card.version}; model {model}"
+    )
+    summaries: list[CallSummary] = []
+    if plan.todo:
+        workers = max(1, min(concurrency, len(plan.todo)))
+        whisper = load_model(model, cpu_threads=max(1, (os.cpu_count() or 2) // workers), num_workers=workers)
+        options = PipelineOptions(
+            model=model,
+            default_layout=default_layout,
+            activity=ActivityOptions(min_hold_s=min_hold_s),
+            transcribe=TranscribeOptions(language=language),
+        )
+        detector, progress = Detector(card), _Progress(len(plan.todo))
+        futures = [
+            score_call.submit(meta, whisper, card, options, detector, store, run_id, progress)
+            for meta in plan.todo
+        ]
+        summaries = [f.result() for f in futures]
+    wall = time.perf_counter() - started
+    report = summary_markdown(summaries, plan, wall)
+    create_markdown_artifact(report, key="callqa-run-summary", description="callqa nightly run")
+    if summaries:
+        create_table_artifact([asdict(s) for s in summaries], key="callqa-run-calls")
+    logger.info(report)
+    return {
+        "run_id": run_id,
+        "scored": sum(s.status == "scored" for s in summaries),
+        "failed": sum(s.status == "failed" for s in summaries),
+        "skipped": len(plan.already_scored),
+        "flagged": sum(s.flagged for s in summaries),
+        "wall_s": round(wall, 1),
+        "calls": [asdict(s) for s in summaries],
+    }
+
+
+def serve_nightly(recordings: str, cron: str = "0 2 * * *", **parameters) -> None:
+    """Run the flow every night on a schedule (a long-lived process; Ctrl-C stops it)."""
+    nightly_scoring.serve(
+        name="callqa-nightly",
+        cron=cron,
+        parameters={"recordings": str(Path(recordings).resolve()), **parameters},
+    )

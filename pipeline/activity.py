@@ -1,0 +1,158 @@
+"""Who speaks when, the holds, and the call's metrics: all from speech activity, not words.
+
+Speech activity comes from Silero VAD (shipped inside faster-whisper), which ignores hold music
+that energy-based silence detection would count as talk. Everything past `speech_spans` is
+plain arithmetic on time spans, so it is tested without audio.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .records import Hold, Metrics, Span, Utterance
+
+
+@dataclass(frozen=True)
+class ActivityOptions:
+    """How speech, holds and dead air are told apart.
+
+    Attributes:
+      min_hold_s: the agent silent this long (customer quiet too) is a hold, not a pause.
+      max_customer_share: a gap in agent speech is not a hold when the customer talks for more
+        than this share of it (the customer was explaining, the agent listening).
+      dead_air_s: both parties silent this long, outside a hold, is dead air.
+      vad_threshold: Silero speech probability above which a frame is speech.
+      min_silence_ms: a pause this long ends a stretch of speech (turn-taking resolution).
+    """
+
+    min_hold_s: float = 20.0
+    max_customer_share: float = 0.3
+    dead_air_s: float = 10.0
+    vad_threshold: float = 0.5
+    min_silence_ms: int = 500
+
+
+def speech_spans(samples: np.ndarray, options: ActivityOptions = ActivityOptions(), sample_rate: int = 16_000) -> list[Span]:
+    """Stretches of speech in one channel, by Silero VAD."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(
+        threshold=options.vad_threshold,
+        min_silence_duration_ms=options.min_silence_ms,
+        speech_pad_ms=100,
+        min_speech_duration_ms=200,
+    )
+    chunks = get_speech_timestamps(samples, vad, sampling_rate=sample_rate)
+    return [Span(c["start"] / sample_rate, c["end"] / sample_rate) for c in chunks]
+
+
+# --- span arithmetic -----------------------------------------------------------------------
+
+def merge(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, non-overlapping union of spans."""
+    out: list[Span] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if out and span.start <= out[-1].end:
+            out[-1] = Span(out[-1].start, max(out[-1].end, span.end))
+        else:
+            out.append(span)
+    return out
+
+
+def total(spans: Iterable[Span]) -> float:
+    return sum(s.duration for s in merge(spans))
+
+
+def overlap(spans: Iterable[Span], start: float, end: float) -> float:
+    """Seconds of `spans` inside [start, end]."""
+    return sum(max(0.0, min(s.end, end) - max(s.start, start)) for s in merge(spans))
+
+
+def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
+    out = []
+    for x in merge(a):
+        for y in merge(b):
+            lo, hi = max(x.start, y.start), min(x.end, y.end)
+            if hi > lo:
+                out.append(Span(lo, hi))
+    return out
+
+
+def gaps(spans: Sequence[Span], start: float, end: float) -> list[Span]:
+    """The stretches of [start, end] not covered by `spans`."""
+    out, cursor = [], start
+    for span in merge(spans):
+        if span.start > cursor:
+            out.append(Span(cursor, min(span.start, end)))
+        cursor = max(cursor, span.end)
+    if cursor < end:
+        out.append(Span(cursor, end))
+    return [g for g in out if g.duration > 0]
+
+
+# --- holds and metrics -----------------------------------------------------------------------
+
+def find_holds(agent: Sequence[Span], customer: Sequence[Span], options: ActivityOptions = ActivityOptions()) -> list[Hold]:
+    """Gaps between the agent's stretches of speech long enough to be holds.
+
+    Only gaps *between* agent speech count: before the first words is ringing (speed of answer),
+    after the last is the end of the call.
+    """
+    agent = merge(agent)
+    if len(agent) < 2:
+        return []
+    holds = []
+    for gap in gaps(agent, agent[0].end, agent[-1].start):
+        if gap.duration < options.min_hold_s:
+            continue
+        if overlap(customer, gap.start, gap.end) > options.max_customer_share * gap.duration:
+            continue
+        holds.append(Hold(len(holds), round(gap.start, 2), round(gap.end, 2)))
+    return holds
+
+
+def _wpm(utterances: Sequence[Utterance], speaker: str, talk_s: float) -> float | None:
+    words = sum(len(u.words) or len(u.text.split()) for u in utterances if u.speaker == speaker)
+    return round(words / (talk_s / 60.0), 1) if talk_s > 1 and words else None
+
+
+def measure(
+    duration_s: float,
+    agent: Sequence[Span],
+    customer: Sequence[Span],
+    holds: Sequence[Hold],
+    utterances: Sequence[Utterance] = (),
+    options: ActivityOptions = ActivityOptions(),
+) -> Metrics:
+    """The call's metrics. Handle time runs from the agent's first words to the end."""
+    agent, customer = merge(agent), merge(customer)
+    agent_talk, customer_talk = total(agent), total(customer)
+    answered = agent[0].start if agent else None
+    silences = gaps(agent + customer, answered or 0.0, duration_s)
+    hold_spans = [Span(h.start, h.end) for h in holds]
+    dead_air = [
+        s for s in silences
+        if s.duration >= options.dead_air_s and overlap(hold_spans, s.start, s.end) < 0.5 * s.duration
+    ]
+    silence = sum(s.duration for s in silences)
+    return Metrics(
+        duration_s=round(duration_s, 2),
+        time_to_answer_s=round(answered, 2) if answered is not None else None,
+        handle_time_s=round(duration_s - (answered or 0.0), 2),
+        agent_talk_s=round(agent_talk, 2),
+        customer_talk_s=round(customer_talk, 2),
+        silence_s=round(silence, 2),
+        silence_share=round(silence / duration_s, 3) if duration_s else 0.0,
+        overtalk_s=round(total(intersect(agent, customer)), 2),
+        talk_listen_ratio=round(agent_talk / customer_talk, 2) if customer_talk else None,
+        agent_talk_share=round(agent_talk / (agent_talk + customer_talk), 3) if agent_talk + customer_talk else 0.0,
+        dead_air_count=len(dead_air),
+        longest_dead_air_s=round(max((s.duration for s in dead_air), default=0.0), 2),
+        hold_count=len(holds),
+        hold_total_s=round(sum(h.duration for h in holds), 2),
+        longest_hold_s=round(max((h.duration for h in holds), default=0.0), 2),
+        agent_wpm=_wpm(utterances, "agent", agent_talk),
+        customer_wpm=_wpm(utterances, "customer", customer_talk),
+    )

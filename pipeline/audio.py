@@ -1,0 +1,105 @@
+"""Decode a recording (pydub + ffmpeg) into 16 kHz float32 samples per party.
+
+Stereo recordings carry the agent on one channel and the customer on the other, which gives us
+the speaker for free; mono recordings carry both and need `diarize` later. A stereo file whose
+two channels are the same signal is mono in disguise and is treated as mono.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16_000  # what Silero VAD and Whisper expect
+SUPPORTED_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
+MIN_DURATION_S = 1.0
+
+
+class AudioError(ValueError):
+    """The recording cannot be used; the message says why, for the calls table."""
+
+
+@dataclass(frozen=True)
+class CallAudio:
+    """Samples per party at 16 kHz. For mono, ``mixed`` holds the one channel."""
+
+    layout: str  # "agent_left", "agent_right" or "mono"
+    duration_s: float
+    source_rate: int
+    source_channels: int
+    agent: np.ndarray | None = None
+    customer: np.ndarray | None = None
+    mixed: np.ndarray | None = None
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _decode(path: Path):
+    from pydub import AudioSegment
+    from pydub.exceptions import CouldntDecodeError
+
+    if not path.exists():
+        raise AudioError(f"file not found: {path}")
+    if path.stat().st_size == 0:
+        raise AudioError("empty file (0 bytes)")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise AudioError(
+            f"unsupported file type '{path.suffix}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
+        )
+    try:
+        return AudioSegment.from_file(path)
+    except CouldntDecodeError as exc:
+        detail = str(exc).strip().splitlines()
+        tail = next((line for line in reversed(detail) if line.strip()), "")
+        raise AudioError(f"could not decode audio ({tail[-200:]})") from None
+    except Exception as exc:  # wave/audioop errors on a broken header, and the like
+        raise AudioError(f"could not decode audio ({type(exc).__name__}: {exc})") from None
+
+
+def _to_float(segment) -> np.ndarray:
+    samples = np.array(segment.get_array_of_samples(), dtype=np.float32)
+    return samples / float(1 << (8 * segment.sample_width - 1))
+
+
+def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two channels carry one signal (a mono call saved as stereo)."""
+    if not a.size:
+        return True
+    diff = float(np.sqrt(np.mean((a - b) ** 2)))
+    level = float(np.sqrt(np.mean(a**2) + np.mean(b**2))) or 1e-9
+    return diff / level < 0.05
+
+
+def load_call(path: str | Path, layout: str | None = None, default_layout: str = "agent_left") -> CallAudio:
+    """Decode, check and split a recording.
+
+    ``layout`` comes from the call's metadata; when unknown, stereo files use ``default_layout``.
+    Raises AudioError for anything that cannot be scored, with a reason a person can act on.
+    """
+    segment = _decode(Path(path))
+    duration = len(segment) / 1000.0
+    if duration < MIN_DURATION_S:
+        raise AudioError(f"recording too short to score ({duration:.2f} s)")
+    source_rate, channels = segment.frame_rate, segment.channels
+    if channels > 2:
+        raise AudioError(f"{channels} channels: expected mono or stereo (agent and customer)")
+    segment = segment.set_frame_rate(SAMPLE_RATE).set_sample_width(2)
+    if channels == 1 or layout == "mono":
+        mixed = _to_float(segment.set_channels(1))
+        return CallAudio("mono", duration, source_rate, channels, mixed=mixed)
+    left, right = (_to_float(ch) for ch in segment.split_to_mono())
+    if _same_signal(left, right):
+        return CallAudio("mono", duration, source_rate, channels, mixed=(left + right) / 2)
+    layout = layout or default_layout
+    if layout not in ("agent_left", "agent_right"):
+        raise AudioError(f"unknown channel layout '{layout}' (agent_left, agent_right or mono)")
+    agent, customer = (left, right) if layout == "agent_left" else (right, left)
+    return CallAudio(layout, duration, source_rate, channels, agent=agent, customer=customer)

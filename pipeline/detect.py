@@ -1,0 +1,129 @@
+"""Find the scorecard's phrases in what was said, with the words and times as evidence.
+
+spaCy's blank pipeline (tokenizer + Matcher) is all detection needs and runs at hundreds of
+thousands of tokens a second; no statistical model is loaded. Each utterance becomes a spaCy Doc
+built from its recognised words with punctuation dropped, so every matched token maps back to the
+Whisper word it came from, and a finding's time is its words' time, never its segment's.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Sequence
+
+import spacy
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Token
+
+from .patterns import NAME_ATTR, NUM_ATTR, compile_pattern
+from .records import Utterance, Word
+from .rules import ANY_LANGUAGE, CallView, Hit, Verdict
+
+for _attr in (NUM_ATTR, NAME_ATTR):
+    if not Token.has_extension(_attr):
+        Token.set_extension(_attr, default=False)
+
+
+@lru_cache(maxsize=None)
+def blank_nlp(language: str):
+    """A tokenizer-only pipeline for the language (spaCy's multi-language one if unknown)."""
+    try:
+        return spacy.blank(language)
+    except Exception:
+        return spacy.blank("xx")
+
+
+def words_of(utterance: Utterance) -> tuple[Word, ...]:
+    """The utterance's words; for text without word times (imports), times spread evenly."""
+    if utterance.words:
+        return utterance.words
+    parts = utterance.text.split()
+    step = (utterance.end - utterance.start) / max(len(parts), 1)
+    return tuple(
+        Word(p, round(utterance.start + i * step, 2), round(utterance.start + (i + 1) * step, 2), 1.0)
+        for i, p in enumerate(parts)
+    )
+
+
+class Detector:
+    """Compiles a scorecard's phrases per language and finds them in a call's utterances."""
+
+    def __init__(self, scorecard) -> None:
+        self.scorecard = scorecard
+        self._matchers: dict[str, tuple[Matcher, set[str]]] = {}
+
+    def _tokens(self, language: str, text: str) -> tuple[str, ...]:
+        return _word_tokens(language, text)
+
+    def matcher(self, language: str) -> tuple[Matcher, set[str]]:
+        """The compiled matcher for a language, and the pattern keys that fell back to the
+        scorecard's own language because the item has no phrases in this one."""
+        if language in self._matchers:
+            return self._matchers[language]
+        nlp = blank_nlp(language)
+        matcher = Matcher(nlp.vocab)
+        fallbacks: set[str] = set()
+        lists = {name: self.scorecard.words(name, language) for name in self.scorecard.lists}
+        for item in self.scorecard.items:
+            for name, per_language in item.rule.phrase_sets().items():
+                key = f"{item.id}/{name}"
+                patterns = per_language.get(language) or per_language.get(ANY_LANGUAGE)
+                if patterns is None:
+                    patterns = per_language.get(self.scorecard.language, [])
+                    fallbacks.add(key)
+                compiled = []
+                for pattern in patterns:
+                    try:
+                        compiled.append(compile_pattern(pattern, lambda t: self._tokens(language, t), lists))
+                    except ValueError as exc:
+                        raise ValueError(f"item '{item.id}', {name} ({language}): {exc}") from None
+                if compiled:
+                    matcher.add(key, compiled, greedy="LONGEST")
+        self._matchers[language] = (matcher, fallbacks)
+        return self._matchers[language]
+
+    def find(self, utterances: Sequence[Utterance], language: str) -> dict[str, list[Hit]]:
+        """Every phrase hit in the call, by pattern key ("item_id/phrases", "item_id/exclude")."""
+        matcher, _ = self.matcher(language)
+        nlp = blank_nlp(language)
+        numbers = {w.lower() for w in self.scorecard.words("number", language)}
+        hits: dict[str, list[Hit]] = {}
+        for utterance in utterances:
+            words = words_of(utterance)
+            tokens, owner = [], []
+            for index, word in enumerate(words):
+                for token in _word_tokens(language, word.text):
+                    tokens.append(token)
+                    owner.append(index)
+            if not tokens:
+                continue
+            doc = Doc(nlp.vocab, words=tokens)
+            for token in doc:
+                token._.set(NUM_ATTR, token.like_num or token.lower_ in numbers)
+                token._.set(NAME_ATTR, token.is_title and token.is_alpha and not token.is_stop)
+            for key_id, start, end in matcher(doc):
+                key = nlp.vocab.strings[key_id]
+                matched = words[owner[start] : owner[end - 1] + 1]
+                hits.setdefault(key, []).append(
+                    Hit(
+                        key=key,
+                        speaker=utterance.speaker,
+                        start=matched[0].start,
+                        end=matched[-1].end,
+                        text=" ".join(w.text for w in matched),
+                        confidence=round(sum(w.probability for w in matched) / len(matched), 3),
+                    )
+                )
+        for found in hits.values():
+            found.sort(key=lambda h: h.start)
+        return hits
+
+
+@lru_cache(maxsize=100_000)
+def _word_tokens(language: str, text: str) -> tuple[str, ...]:
+    """spaCy's tokens for a piece of text, without punctuation or spaces."""
+    return tuple(t.text for t in blank_nlp(language).make_doc(text) if not (t.is_punct or t.is_space))
+
+
+def evaluate(scorecard, view: CallView) -> list[tuple[object, Verdict]]:
+    """Every item of the scorecard judged on the call: (item, verdict) in scorecard order."""
+    return [(item, item.rule.evaluate(item.id, view)) for item in scorecard.items]

@@ -1,0 +1,95 @@
+"""One call's journey, top to bottom: recording in, scored call out. No Prefect needed.
+
+    audio → speech activity → holds → transcription → detection + scoring → metrics
+
+Failures are results too: a recording that cannot be scored comes back with `error` set, so the
+batch records the reason and goes on.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from . import activity
+from .activity import ActivityOptions
+from .audio import AudioError, file_sha256, load_call
+from .detect import Detector
+from .diarize import split_speakers
+from .records import CallMeta, CallResult
+from .score import score_call
+from .transcribe import TranscribeOptions, assign_speakers, transcribe_channel
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """Settings for scoring a batch; defaults are the tested ones.
+
+    Attributes:
+      model: "base" (multilingual, default), "tiny.en", a model directory, or a hub name.
+      default_layout: channel layout for stereo files the manifest says nothing about.
+      activity: how holds, dead air and speech are told apart.
+      transcribe: Whisper decoding settings.
+    """
+
+    model: str = "base"
+    default_layout: str = "agent_left"
+    activity: ActivityOptions = field(default_factory=ActivityOptions)
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+
+
+@contextmanager
+def _timed(stages: dict[str, float], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
+
+
+def process_call(meta: CallMeta, model, scorecard, options: PipelineOptions = PipelineOptions(), detector: Detector | None = None) -> CallResult:
+    """Score one recording. Never raises for a bad recording: the reason goes in `error`."""
+    result = CallResult(meta=meta, model=options.model)
+    stages = result.stage_seconds
+    try:
+        with _timed(stages, "decode"):
+            result.file_sha256 = file_sha256(meta.path)
+            audio = load_call(meta.path, meta.channel_layout, options.default_layout)
+        result.channel_layout = audio.layout
+        extra_flags: list[str] = []
+        language = meta.language or options.transcribe.language
+        with _timed(stages, "activity"):
+            if audio.layout == "mono":
+                spans = activity.speech_spans(audio.mixed, options.activity)
+                parties = split_speakers(audio.mixed, spans)
+                agent_spans, customer_spans = parties.agent, parties.customer
+                if not parties.separable:
+                    extra_flags.append("mono recording: agent and customer voices could not be told apart")
+            else:
+                agent_spans = activity.speech_spans(audio.agent, options.activity)
+                customer_spans = activity.speech_spans(audio.customer, options.activity)
+            holds = activity.find_holds(agent_spans, customer_spans, options.activity)
+        with _timed(stages, "transcribe"):
+            decode = TranscribeOptions(language, options.transcribe.beam_size, options.transcribe.condition_on_previous_text)
+            if audio.layout == "mono":
+                mixed, language = transcribe_channel(model, audio.mixed, "agent", decode)
+                utterances = assign_speakers(mixed, agent_spans, customer_spans)
+            else:
+                agent_utts, language = transcribe_channel(model, audio.agent, "agent", decode)
+                decode = TranscribeOptions(language, decode.beam_size, decode.condition_on_previous_text)
+                customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode) if customer_spans else ([], language)
+                utterances = sorted(agent_utts + customer_utts, key=lambda u: u.start)
+        result.language = language or ""
+        with _timed(stages, "score"):
+            result.metrics = activity.measure(audio.duration_s, agent_spans, customer_spans, holds, utterances, options.activity)
+            result.score = score_call(
+                scorecard, utterances, holds, result.metrics, audio.duration_s, result.language,
+                extra_flags, detector,
+            )
+        result.utterances, result.holds = utterances, holds
+    except AudioError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # one call's surprise must not stop the batch
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result

@@ -1,0 +1,169 @@
+-- callqa's DuckDB schema: tables along the flow of one call, and views for people and tools.
+-- Times are seconds from the start of the recording. Every score row names its scorecard's id
+-- and version (a hash of the scorecard's content).
+
+CREATE TABLE IF NOT EXISTS calls (
+    call_id        VARCHAR PRIMARY KEY,
+    source_path    VARCHAR NOT NULL,
+    file_sha256    VARCHAR,
+    agent_id       VARCHAR NOT NULL DEFAULT 'unknown',
+    agent_name     VARCHAR,
+    department     VARCHAR,
+    started_at     TIMESTAMP,          -- from the manifest; NULL when unknown
+    channel_layout VARCHAR,            -- agent_left | agent_right | mono
+    language       VARCHAR,
+    duration_s     DOUBLE,
+    model          VARCHAR,            -- the Whisper model that transcribed it
+    status         VARCHAR NOT NULL,   -- scored | failed
+    error          VARCHAR,            -- why it failed, for a person to act on
+    attempts       INTEGER NOT NULL DEFAULT 1,
+    processed_at   TIMESTAMP NOT NULL,
+    run_id         VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS utterances (
+    call_id    VARCHAR NOT NULL,
+    idx        INTEGER NOT NULL,
+    speaker    VARCHAR NOT NULL,       -- agent | customer
+    start_s    DOUBLE NOT NULL,
+    end_s      DOUBLE NOT NULL,
+    text       VARCHAR NOT NULL,
+    confidence DOUBLE,                 -- mean Whisper word probability
+    words      VARCHAR,                -- JSON [[word, start_s, end_s, probability], ...]
+    PRIMARY KEY (call_id, idx)
+);
+
+CREATE TABLE IF NOT EXISTS holds (
+    call_id    VARCHAR NOT NULL,
+    hold_idx   INTEGER NOT NULL,
+    start_s    DOUBLE NOT NULL,
+    end_s      DOUBLE NOT NULL,
+    duration_s DOUBLE NOT NULL,
+    PRIMARY KEY (call_id, hold_idx)
+);
+
+CREATE TABLE IF NOT EXISTS metrics (
+    call_id            VARCHAR PRIMARY KEY,
+    duration_s         DOUBLE,
+    time_to_answer_s   DOUBLE,         -- start of recording to the agent's first words
+    handle_time_s      DOUBLE,         -- agent's first words to the end (talk + hold)
+    agent_talk_s       DOUBLE,
+    customer_talk_s    DOUBLE,
+    silence_s          DOUBLE,
+    silence_share      DOUBLE,
+    overtalk_s         DOUBLE,
+    talk_listen_ratio  DOUBLE,
+    agent_talk_share   DOUBLE,
+    dead_air_count     INTEGER,
+    longest_dead_air_s DOUBLE,
+    hold_count         INTEGER,
+    hold_total_s       DOUBLE,
+    longest_hold_s     DOUBLE,
+    agent_wpm          DOUBLE,
+    customer_wpm       DOUBLE
+);
+
+CREATE TABLE IF NOT EXISTS findings (
+    call_id           VARCHAR NOT NULL,
+    scorecard_id      VARCHAR NOT NULL,
+    scorecard_version VARCHAR NOT NULL,
+    item_id           VARCHAR NOT NULL,
+    rule              VARCHAR NOT NULL, -- e.g. phrases, hold_phrases:before, hold_duration
+    speaker           VARCHAR,          -- NULL for events that are not speech (a hold)
+    text              VARCHAR,          -- the words quoted as evidence
+    start_s           DOUBLE,
+    end_s             DOUBLE,
+    confidence        DOUBLE,
+    hold_idx          INTEGER           -- the hold a hold rule's finding belongs to
+);
+
+CREATE TABLE IF NOT EXISTS item_results (
+    call_id           VARCHAR NOT NULL,
+    scorecard_id      VARCHAR NOT NULL,
+    scorecard_version VARCHAR NOT NULL,
+    item_id           VARCHAR NOT NULL,
+    section           VARCHAR,
+    outcome           VARCHAR NOT NULL, -- pass | fail | na
+    weight            DOUBLE,
+    auto_fail         BOOLEAN,
+    reason            VARCHAR,
+    PRIMARY KEY (call_id, scorecard_id, scorecard_version, item_id)
+);
+
+CREATE TABLE IF NOT EXISTS call_scores (
+    call_id           VARCHAR NOT NULL,
+    scorecard_id      VARCHAR NOT NULL,
+    scorecard_version VARCHAR NOT NULL,
+    score             DOUBLE,           -- 0-100, NULL when no item applied
+    flagged           BOOLEAN NOT NULL,
+    flag_reasons      VARCHAR[],
+    scored_at         TIMESTAMP NOT NULL,
+    PRIMARY KEY (call_id, scorecard_id, scorecard_version)
+);
+
+-- The newest score of each call against each scorecard.
+CREATE OR REPLACE VIEW latest_scores AS
+SELECT * EXCLUDE (rn) FROM (
+    SELECT s.*, row_number() OVER (PARTITION BY call_id, scorecard_id ORDER BY scored_at DESC) AS rn
+    FROM call_scores s
+) WHERE rn = 1;
+
+-- Each hold with what the agent did around it (per scorecard version).
+CREATE OR REPLACE VIEW hold_details AS
+SELECT h.*, s.scorecard_id, s.scorecard_version,
+       EXISTS (SELECT 1 FROM findings f WHERE f.call_id = h.call_id AND f.hold_idx = h.hold_idx
+               AND f.scorecard_version = s.scorecard_version AND f.rule = 'hold_phrases:before') AS announced,
+       EXISTS (SELECT 1 FROM findings f WHERE f.call_id = h.call_id AND f.hold_idx = h.hold_idx
+               AND f.scorecard_version = s.scorecard_version AND f.rule = 'hold_phrases:after') AS acknowledged
+FROM holds h JOIN latest_scores s USING (call_id);
+
+-- One row per scored call and scorecard: what a reviewer's queue and the CLI list.
+CREATE OR REPLACE VIEW call_overview AS
+SELECT c.call_id, c.agent_id, c.agent_name, c.department, c.started_at,
+       coalesce(c.started_at, c.processed_at) AS call_time,
+       c.channel_layout, c.language, c.duration_s, s.scorecard_id, s.scorecard_version,
+       s.score, s.flagged, s.flag_reasons, m.handle_time_s, m.time_to_answer_s,
+       m.hold_count, m.longest_hold_s, m.silence_share, m.talk_listen_ratio, c.source_path
+FROM calls c JOIN latest_scores s USING (call_id) LEFT JOIN metrics m USING (call_id)
+WHERE c.status = 'scored';
+
+-- Agent scorecards per day and per week.
+CREATE OR REPLACE VIEW agent_scorecards AS
+WITH periods AS (
+    SELECT 'day' AS period, date_trunc('day', call_time) AS period_start, * FROM call_overview
+    UNION ALL
+    SELECT 'week' AS period, date_trunc('week', call_time) AS period_start, * FROM call_overview
+), hold_stats AS (
+    SELECT call_id, scorecard_version, count(*) AS holds,
+           count(*) FILTER (WHERE duration_s > 60) AS holds_over_60s,
+           count(*) FILTER (WHERE NOT acknowledged) AS holds_without_apology,
+           sum(duration_s) AS hold_s, max(duration_s) AS longest_hold_s
+    FROM hold_details GROUP BY ALL
+)
+SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id,
+       any_value(p.agent_name) AS agent_name, p.scorecard_id,
+       count(*) AS calls,
+       round(avg(p.score), 1) AS avg_score,
+       count(*) FILTER (WHERE p.flagged) AS flagged_calls,
+       round(avg(p.handle_time_s), 1) AS avg_handle_time_s,
+       coalesce(sum(h.holds), 0) AS holds,
+       round(sum(h.hold_s) / nullif(sum(h.holds), 0), 1) AS avg_hold_s,
+       coalesce(max(h.longest_hold_s), 0) AS longest_hold_s,
+       coalesce(sum(h.holds_over_60s), 0) AS holds_over_60s,
+       coalesce(sum(h.holds_without_apology), 0) AS holds_without_apology
+FROM periods p LEFT JOIN hold_stats h ON h.call_id = p.call_id AND h.scorecard_version = p.scorecard_version
+GROUP BY p.period, p.period_start, p.agent_id, p.scorecard_id;
+
+-- Pass rate of each scorecard item per agent and period (applicable calls only).
+CREATE OR REPLACE VIEW agent_item_pass_rates AS
+WITH periods AS (
+    SELECT 'day' AS period, date_trunc('day', call_time) AS period_start, * FROM call_overview
+    UNION ALL
+    SELECT 'week' AS period, date_trunc('week', call_time) AS period_start, * FROM call_overview
+)
+SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id, p.scorecard_id, r.item_id,
+       count(*) FILTER (WHERE r.outcome IN ('pass', 'fail')) AS applicable_calls,
+       round(avg(CASE r.outcome WHEN 'pass' THEN 1.0 WHEN 'fail' THEN 0.0 END), 3) AS pass_rate
+FROM periods p JOIN item_results r
+  ON r.call_id = p.call_id AND r.scorecard_id = p.scorecard_id AND r.scorecard_version = p.scorecard_version
+GROUP BY ALL;

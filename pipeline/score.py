@@ -1,0 +1,79 @@
+"""From detections to a scored call: item results, a 0-100 score, and the reasons to flag it.
+
+The score is the weighted share of applicable items passed. A failed auto-fail item sets the
+score to 0 (as commercial QA forms do) and flags the call. Every result carries the scorecard's
+id and version, so a changed scorecard never silently rewrites the meaning of old scores.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .detect import Detector, evaluate
+from .records import CallScore, Hold, ItemResult, Metrics, Utterance
+from .rules import CallView
+
+
+def weighted_score(items: Sequence[ItemResult]) -> float | None:
+    """Weighted share of applicable items that passed, 0-100; None when nothing applied."""
+    applicable = [i for i in items if i.outcome in ("pass", "fail")]
+    weight = sum(i.weight for i in applicable)
+    if not weight:
+        return None
+    return round(100.0 * sum(i.weight for i in applicable if i.outcome == "pass") / weight, 1)
+
+
+def agent_confidence(utterances: Sequence[Utterance]) -> float | None:
+    """Mean probability of the agent's recognised words (None when the agent said nothing)."""
+    probabilities = [w.probability for u in utterances if u.speaker == "agent" for w in u.words]
+    return sum(probabilities) / len(probabilities) if probabilities else None
+
+
+def score_call(
+    scorecard,
+    utterances: Sequence[Utterance],
+    holds: Sequence[Hold],
+    metrics: Metrics | None,
+    duration_s: float,
+    language: str,
+    extra_flags: Sequence[str] = (),
+    detector: Detector | None = None,
+) -> CallScore:
+    """Detect, judge every item and score one call against one scorecard."""
+    detector = detector or Detector(scorecard)
+    hits = detector.find(utterances, language)
+    view = CallView(utterances, holds, metrics, duration_s, hits)
+    results, findings = [], []
+    for item, verdict in evaluate(scorecard, view):
+        results.append(
+            ItemResult(item.id, scorecard.section_of(item.id), verdict.outcome, item.weight, item.auto_fail, verdict.reason)
+        )
+        findings.extend(verdict.findings)
+    score = weighted_score(results)
+    flags = list(extra_flags)
+    failed_auto = [r.item_id for r in results if r.auto_fail and r.outcome == "fail"]
+    if failed_auto:
+        score = 0.0
+        flags.append(f"auto-fail: {', '.join(failed_auto)}")
+    items_by_id = {item.id: item for item in scorecard.items}
+    flags.extend(
+        f"{r.item_id}: {r.reason}" for r in results if r.outcome == "fail" and items_by_id[r.item_id].flag_on_fail
+    )
+    if score is not None and score < scorecard.pass_score and not failed_auto:
+        flags.append(f"score {score:g} below {scorecard.pass_score:g}")
+    confidence = agent_confidence(utterances)
+    if confidence is not None and confidence < scorecard.low_confidence:
+        flags.append(f"low transcription confidence ({confidence:.2f})")
+    if not any(u.speaker == "agent" for u in utterances):
+        flags.append("no agent speech recognised")
+    _, fallbacks = detector.matcher(language)
+    if fallbacks:
+        flags.append(f"scorecard has no '{language}' phrases for some items; used '{scorecard.language}'")
+    return CallScore(
+        scorecard_id=scorecard.id,
+        scorecard_version=scorecard.version,
+        score=score,
+        flagged=bool(flags),
+        flag_reasons=tuple(flags),
+        items=tuple(results),
+        findings=tuple(sorted(findings, key=lambda f: f.start)),
+    )

@@ -1,0 +1,155 @@
+"""The product's database: one DuckDB file, written one call per transaction.
+
+DuckDB lets one process hold a file open for writing and locks everyone else out, readers
+included. So connections here are short-lived (opened per call saved, closed straight after)
+and a locked file is retried with back-off: a reviewer's `callqa agents` during the nightly run
+waits a moment instead of failing, and the run never holds the file between calls.
+A call's rows are replaced inside one transaction: a crash leaves the old rows or the new ones,
+never half of each, and a re-run never duplicates anything.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from .records import CallResult
+
+DEFAULT_DB = Path("data") / "callqa.duckdb"
+SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+_CHILD_TABLES = ("utterances", "holds", "metrics")
+_SCORE_TABLES = ("findings", "item_results", "call_scores")
+_write_lock = threading.Lock()
+
+
+class StoreBusy(RuntimeError):
+    """Another process holds the database file for longer than we were willing to wait."""
+
+
+class Store:
+    """Reads and writes one callqa DuckDB file."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, wait_s: float = 120.0) -> None:
+        self.path = Path(path)
+        self.wait_s = wait_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as con:
+            con.execute(SCHEMA)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection, retried with back-off while another process holds the file."""
+        deadline, delay = time.monotonic() + self.wait_s, 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only and self.path.exists())
+                break
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                # another process holds the lock, or this process has it open for writing
+                busy = "lock" in str(exc).lower() or "different configuration" in str(exc).lower()
+                if not busy or time.monotonic() > deadline:
+                    raise StoreBusy(
+                        f"{self.path} is in use by another process (a scoring run?); "
+                        f"gave up after {self.wait_s:.0f} s: {exc}"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def save(self, result: CallResult, run_id: str = "") -> None:
+        """Replace everything stored for this call with `result`, in one transaction."""
+        meta, now = result.meta, datetime.now(timezone.utc).replace(tzinfo=None)
+        call_row = {
+            "call_id": meta.call_id, "source_path": meta.path, "file_sha256": result.file_sha256 or None,
+            "agent_id": meta.agent_id or "unknown", "agent_name": meta.agent_name or None,
+            "department": meta.department or None, "started_at": meta.started_at,
+            "channel_layout": result.channel_layout or meta.channel_layout, "language": result.language or None,
+            "duration_s": result.metrics.duration_s if result.metrics else None, "model": result.model or None,
+            "status": "scored" if result.ok else "failed", "error": result.error,
+            "processed_at": now, "run_id": run_id or None,
+        }
+        frames = self._frames(result, now) if result.ok else {}
+        with _write_lock, self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                previous = con.execute("SELECT attempts FROM calls WHERE call_id = ?", [meta.call_id]).fetchone()
+                call_row["attempts"] = (previous[0] + 1) if previous else 1
+                for table in _CHILD_TABLES + _SCORE_TABLES + ("calls",):
+                    con.execute(f"DELETE FROM {table} WHERE call_id = ?", [meta.call_id])
+                self._insert(con, "calls", pd.DataFrame([call_row]))
+                for table, frame in frames.items():
+                    if not frame.empty:
+                        self._insert(con, table, frame)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+        con.register("incoming", frame)
+        try:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+        finally:
+            con.unregister("incoming")
+
+    @staticmethod
+    def _frames(result: CallResult, now: datetime) -> dict[str, pd.DataFrame]:
+        call_id = result.meta.call_id
+        frames = {
+            "utterances": pd.DataFrame([
+                {"call_id": call_id, "idx": i, "speaker": u.speaker, "start_s": u.start, "end_s": u.end,
+                 "text": u.text, "confidence": round(u.confidence, 3),
+                 "words": json.dumps([[w.text, w.start, w.end, w.probability] for w in u.words], ensure_ascii=False)}
+                for i, u in enumerate(result.utterances)
+            ]),
+            "holds": pd.DataFrame([
+                {"call_id": call_id, "hold_idx": h.index, "start_s": h.start, "end_s": h.end,
+                 "duration_s": round(h.duration, 2)}
+                for h in result.holds
+            ]),
+            "metrics": pd.DataFrame([{"call_id": call_id, **asdict(result.metrics)}]) if result.metrics else pd.DataFrame(),
+        }
+        score = result.score
+        if score is not None:
+            version = {"call_id": call_id, "scorecard_id": score.scorecard_id, "scorecard_version": score.scorecard_version}
+            frames["findings"] = pd.DataFrame([
+                {**version, "item_id": f.item_id, "rule": f.rule, "speaker": f.speaker, "text": f.text,
+                 "start_s": f.start, "end_s": f.end, "confidence": f.confidence, "hold_idx": f.hold_index}
+                for f in score.findings
+            ])
+            frames["item_results"] = pd.DataFrame([
+                {**version, "item_id": r.item_id, "section": r.section, "outcome": r.outcome,
+                 "weight": r.weight, "auto_fail": r.auto_fail, "reason": r.reason}
+                for r in score.items
+            ])
+            frames["call_scores"] = pd.DataFrame([
+                {**version, "score": score.score, "flagged": score.flagged,
+                 "flag_reasons": list(score.flag_reasons), "scored_at": now}
+            ])
+        return frames
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def scored_call_ids(self) -> set[str]:
+        """Calls already scored: a re-run skips them (failed calls are tried again)."""
+        with self.connect(read_only=True) as con:
+            return {row[0] for row in con.execute("SELECT call_id FROM calls WHERE status = 'scored'").fetchall()}
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read query (parameters bound, never formatted in) and return a DataFrame."""
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, params or []).df()
