@@ -67,11 +67,13 @@ class Detector:
             for name, per_language in item.rule.phrase_sets().items():
                 key = f"{item.id}/{name}"
                 patterns = per_language.get(language) or per_language.get(ANY_LANGUAGE)
-                if patterns is None:
+                if patterns is None and name == "phrases":
+                    # what to look for falls back to the scorecard's language (and says so);
+                    # refinements such as `exclude` are per language and simply absent
                     patterns = per_language.get(self.scorecard.language, [])
                     fallbacks.add(key)
                 compiled = []
-                for pattern in patterns:
+                for pattern in patterns or []:
                     try:
                         compiled.append(compile_pattern(pattern, lambda t: self._tokens(language, t), lists))
                     except ValueError as exc:

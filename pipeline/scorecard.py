@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from .rules import RULE_KINDS, Rule
 
@@ -35,7 +35,7 @@ class Item(_Strict):
     auto_fail: bool = False
     flag_on_fail: bool = False
     description: str = ""
-    rule: Rule
+    rule: SerializeAsAny[Rule]  # dump the concrete rule, so the version hash covers it
 
     @field_validator("rule", mode="before")
     @classmethod
