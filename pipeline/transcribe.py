@@ -42,16 +42,24 @@ def transcribe_channel(model, samples: np.ndarray, speaker: str, options: Transc
     )
     utterances = []
     for segment in segments:
-        words = tuple(
+        words = [
             Word(w.word.strip(), round(float(w.start), 2), round(float(w.end), 2), round(float(w.probability), 3))
             for w in (segment.words or [])
             if w.word.strip()
-        )
-        if not words:
-            continue
-        text = " ".join(w.text for w in words)
-        utterances.append(Utterance(speaker, words[0].start, words[-1].end, text, words))  # type: ignore[arg-type]
+        ]
+        utterances.extend(_utterance(speaker, run) for run in split_at_pauses(words))
     return utterances, info.language
+
+
+def split_at_pauses(words: Sequence[Word], max_gap_s: float = 1.5) -> list[list[Word]]:
+    """Cut a segment where its words pause: Whisper segments can run across a hold or a turn."""
+    runs: list[list[Word]] = []
+    for word in words:
+        if runs and word.start - runs[-1][-1].end <= max_gap_s:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
 
 
 def assign_speakers(utterances: Sequence[Utterance], agent: Sequence[Span], customer: Sequence[Span]) -> list[Utterance]:
