@@ -289,7 +289,7 @@ CALLS = [
         expected=items(thank_you="fail", **NO_HOLD),
     ),
     dict(
-        call_id="c08_mono", fmt="wav", sr=8000, layout="mono", ring=3.5,
+        call_id="c08_mono", fmt="wav", sr=16000, layout="mono", ring=3.5,
         agent=("en-us+f4", 154, 70), customer=("en-gb+m1", 150, 30),
         manifest=dict(agent_id="a003", agent_name="Priya", department="billing",
                       started_at="2025-03-11T10:31:44"),
@@ -300,7 +300,7 @@ CALLS = [
             ("agent", "Good morning and welcome to Northwind Energy. My name is Priya. How can I "
                       "help today?"),
             ("customer", "Morning. I'd like to switch to your green electricity tariff."),
-            ("agent", "Great choice. The switch takes about twenty one days to complete, and your "
+            ("agent", "Great choice. The switch takes about ten working days to complete, and your "
                       "supply won't be interrupted."),
             ("customer", "Will my monthly payment change?"),
             ("agent", "It may change slightly. I'll email you a quote now, and once you accept it, "
@@ -327,7 +327,7 @@ CALLS = [
         description="Stereo with the agent on the RIGHT channel and the customer on the left; a "
                     "normal good call with an announced 30 s music hold, thanked afterwards.",
         events=[
-            ("agent", "Hi there, you've reached Contoso Bank. This is Daniel speaking. What can I do for you today?"),
+            ("agent", "Hi there, you've reached Contoso Bank, you're speaking with Daniel. What can I do for you today?"),
             ("customer", "Hi. I've forgotten the password for online banking, and now I'm locked "
                          "out."),
             ("agent", "No problem, I can help you get back in. Can you confirm your date of birth "
@@ -361,7 +361,7 @@ CALLS = [
                       "What can I do for you this evening?"),
             ("customer", "Hi Sarah, I got a letter saying my direct debit is going up, and I want "
                          "to know why."),
-            ("agent", "Let me have a look at your payments."),
+            ("agent", "Right. Okay."),
             ("hold", "silence", 30.0),
             ("agent", "Thank you for waiting. Your usage over the winter was higher than estimated, "
                       "so the account is in debit."),
@@ -413,8 +413,14 @@ REAL_CALL = dict(
                   started_at="2025-03-11T16:20:05"),
     description="Real role-played contact-centre call about car repairs (AWS Live Call Analytics "
                 "sample Auto_Repairs_40, Apache-2.0, Amazon): agent and caller recorded "
-                "separately, joined here as stereo, agent LEFT, caller RIGHT, 8 kHz. Ground truth "
-                "not labelled yet.",
+                "separately, joined here as stereo, agent LEFT, caller RIGHT, 8 kHz. Labelled by "
+                "ear and from the transcript: the agent greets ('Thank you for calling Platinum "
+                "Motors'), names herself ('I'm Michelle'), gives a time ('two days from now'), "
+                "explains the options and the booking, and closes with thanks; she looks the "
+                "customer up while the customer talks, so there is no hold.",
+    expected={"greeting": "pass", "introduce_name": "pass", "introduce_company": "pass",
+              "duration": "pass", "explanation": "pass", "thank_you": "pass",
+              "hold_announced": "na", "hold_within_standard": "na", "hold_thanked": "na"},
 )
 
 
@@ -675,7 +681,7 @@ def make_real():
     return {
         "call_id": REAL_CALL["call_id"], "file": REAL_CALL["file"],
         "channel_layout": REAL_CALL["layout"], "description": REAL_CALL["description"],
-        "script": None, "expected_items": None, "expected_holds": None,
+        "script": None, "expected_items": REAL_CALL["expected"], "expected_holds": [],
         "duration_s": round(duration, 3), "sample_rate": 8000, "format": "flac",
         "source": "aws-samples/amazon-transcribe-live-call-analytics, "
                   "lca-chimevc-stack/asterisk-test-scripts/recordings/Auto_Repairs_40_UTC_"
@@ -766,7 +772,7 @@ AGENT's speech:
   apology within ~15 s of coming back): `na` when the call has no hold.
 
 Outside holds, no call has 20 s or more with neither party speaking, and customer turns are
-under 15 s. The real call has `expected_items: null` until someone labels it.
+under 15 s. The real call is labelled by ear and from its transcript (see its description).
 """
     (OUT / "README.md").write_text(text)
 

@@ -11,7 +11,8 @@ A pattern is words separated by spaces, matched case-insensitively, with punctua
     <num>       a number, as digits or words ("30", "thirty"; the scorecard's `number` list adds
                 words spaCy does not know, per language)
     <name>      a capitalised word that is not a common word (a person's or company's name)
-    <word>      any one word
+    <word>      any word that is not a common function word (names misheard in lower case:
+                "you've reached canto so bank")
     ~N          up to N words of anything ("take ~2 <num> @time_unit": "take about 30 minutes")
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _term(term: str, tokenize, lists: Mapping[str, Sequence[str]]) -> list[dict[
     elif core == "<name>":
         tokens = [{"_": {NAME_ATTR: True}}]
     elif core == "<word>":
-        tokens = [{"IS_ALPHA": True}]
+        tokens = [{"IS_ALPHA": True, "IS_STOP": False}]
     elif core.startswith("@"):
         name = core[1:]
         if name not in lists:

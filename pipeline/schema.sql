@@ -146,11 +146,11 @@ SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id,
        round(avg(p.score), 1) AS avg_score,
        count(*) FILTER (WHERE p.flagged) AS flagged_calls,
        round(avg(p.handle_time_s), 1) AS avg_handle_time_s,
-       coalesce(sum(h.holds), 0) AS holds,
+       CAST(coalesce(sum(h.holds), 0) AS INTEGER) AS holds,
        round(sum(h.hold_s) / nullif(sum(h.holds), 0), 1) AS avg_hold_s,
        coalesce(max(h.longest_hold_s), 0) AS longest_hold_s,
-       coalesce(sum(h.holds_over_60s), 0) AS holds_over_60s,
-       coalesce(sum(h.holds_without_apology), 0) AS holds_without_apology
+       CAST(coalesce(sum(h.holds_over_60s), 0) AS INTEGER) AS holds_over_60s,
+       CAST(coalesce(sum(h.holds_without_apology), 0) AS INTEGER) AS holds_without_apology
 FROM periods p LEFT JOIN hold_stats h ON h.call_id = p.call_id AND h.scorecard_version = p.scorecard_version
 GROUP BY p.period, p.period_start, p.agent_id, p.scorecard_id;
 

@@ -40,19 +40,18 @@ def transcribe_channel(model, samples: np.ndarray, speaker: str, options: Transc
         word_timestamps=True,
         condition_on_previous_text=options.condition_on_previous_text,
     )
-    utterances = []
-    for segment in segments:
-        words = [
-            Word(w.word.strip(), round(float(w.start), 2), round(float(w.end), 2), round(float(w.probability), 3))
-            for w in (segment.words or [])
-            if w.word.strip()
-        ]
-        utterances.extend(_utterance(speaker, run) for run in split_at_pauses(words))
-    return utterances, info.language
+    words = [
+        Word(w.word.strip(), round(float(w.start), 2), round(float(w.end), 2), round(float(w.probability), 3))
+        for segment in segments
+        for w in (segment.words or [])
+        if w.word.strip()
+    ]
+    return [_utterance(speaker, run) for run in split_at_pauses(words)], info.language
 
 
 def split_at_pauses(words: Sequence[Word], max_gap_s: float = 1.5) -> list[list[Word]]:
-    """Cut a segment where its words pause: Whisper segments can run across a hold or a turn."""
+    """Group a channel's words into utterances at pauses, ignoring Whisper's segment boundaries:
+    segments can run across a hold, or cut a phrase ("you'll | get an email") in two."""
     runs: list[list[Word]] = []
     for word in words:
         if runs and word.start - runs[-1][-1].end <= max_gap_s:

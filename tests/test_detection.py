@@ -192,3 +192,15 @@ def test_unknown_language_falls_back_and_flags(scorecard):
     got, result = outcomes(scorecard, *call(("agent", 1, "Hello, my name is Sarah.")), language="pt")
     assert got["introduce_name"] == "pass"
     assert any("no 'pt' phrases" in r for r in result.flag_reasons)
+
+
+@pytest.mark.parametrize("said,expected", [
+    ("Hi there, you've reached canto so bank, how can I help?", "pass"),   # company misheard in lower case
+    ("Good afternoon, Northwind Energy, you're speaking with Priya.", "pass"),
+    ("Welcome to the Contoso helpline.", "pass"),
+    ("Hello, thank you for calling today.", "fail"),
+    ("Hi, thanks for calling back.", "fail"),
+])
+def test_company_named(scorecard, said, expected):
+    got, _ = outcomes(scorecard, *call(("agent", 1, said)))
+    assert got["introduce_company"] == expected

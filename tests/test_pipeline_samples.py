@@ -93,7 +93,7 @@ def test_metrics_and_speakers(store):
     for call_id in LABELS:
         m = metrics.loc[call_id]
         assert 0 <= m.time_to_answer_s < 10
-        assert m.agent_talk_s > 10 and m.customer_talk_s > 5
+        assert m.agent_talk_s > 10 and m.customer_talk_s > 2
         assert 0 < m.silence_share < 1
     speakers = store.query("SELECT DISTINCT call_id, speaker FROM utterances")
     assert set(speakers.speaker) == {"agent", "customer"}
@@ -111,7 +111,7 @@ def test_agent_scorecards(store):
     daily = store.query("SELECT * FROM agent_scorecards WHERE period = 'day'")
     assert daily.calls.sum() == len(LABELS)
     rates = store.query("SELECT * FROM agent_item_pass_rates WHERE period = 'week'")
-    assert rates.pass_rate.between(0, 1).all()
+    assert rates.pass_rate.dropna().between(0, 1).all()  # NaN: the item never applied
 
 
 def test_flags_say_why(store):
