@@ -20,7 +20,7 @@ from rich.table import Table
 
 from .rules import clock
 from .scorecard import DEFAULT_SCORECARD, ScorecardError, load_scorecard
-from .store import DEFAULT_DB, Store, StoreBusy
+from .store import DEFAULT_DB, Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="callqa: score every call against its SOP scorecard.")
 scorecard_app = typer.Typer(help="Scorecard files.")
@@ -41,11 +41,12 @@ class Period(str, Enum):
 
 
 def _store(db: Path) -> Store:
+    """The database for reading; a missing file is a message, not a traceback."""
     try:
-        return Store(db)
-    except StoreBusy as exc:
+        return Store(db, read_only=True)
+    except FileNotFoundError as exc:
         console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(3)
+        raise typer.Exit(1)
 
 
 def _fmt(value) -> str:

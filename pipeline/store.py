@@ -37,9 +37,14 @@ class StoreBusy(RuntimeError):
 class Store:
     """Reads and writes one callqa DuckDB file."""
 
-    def __init__(self, path: str | Path = DEFAULT_DB, wait_s: float = 120.0) -> None:
+    def __init__(self, path: str | Path = DEFAULT_DB, wait_s: float = 120.0, read_only: bool = False) -> None:
+        """Open (and for writers, create or migrate) the database; readers never write to it."""
         self.path = Path(path)
         self.wait_s = wait_s
+        if read_only:
+            if not self.path.exists():
+                raise FileNotFoundError(f"no callqa database at {self.path}: run `callqa score` first")
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
             con.execute(SCHEMA)
