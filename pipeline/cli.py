@@ -50,10 +50,18 @@ def _store(db: Path) -> Store:
 
 
 def _fmt(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    """One cell as a reviewer reads it: no NaN, no 00:00:00 on dates, yes/blank for flags."""
+    import numpy as np
+    import pandas as pd
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return "-"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else ""
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 
@@ -137,7 +145,11 @@ def agents(
     if frame.empty:
         console.print("No scored calls yet.")
         return
-    console.print(_table(frame, f"Agent scorecards per {period.value}"))
+    columns = ["period_start", "agent_id", "agent_name", "calls", "avg_score", "flagged_calls", "avg_handle_time_s",
+               "holds", "avg_hold_s", "longest_hold_s", "holds_over_60s", "holds_without_apology"]
+    if frame.scorecard_id.nunique() > 1:
+        columns.insert(3, "scorecard_id")
+    console.print(_table(frame, f"Agent scorecards per {period.value}", columns))
     if items:
         rates = store.query(
             "SELECT period_start, agent_id, scorecard_id, item_id, pass_rate FROM agent_item_pass_rates "
