@@ -71,28 +71,22 @@ def nightly_scoring(
     logger = get_run_logger()
     started, run_id = time.perf_counter(), uuid.uuid4().hex[:12]
     card = load_scorecard(scorecard)  # a broken scorecard stops the run before any audio
-    store = Store(db)
-    plan = plan_batch(recordings, store, manifest)
-    logger.info(
-        f"{len(plan.todo)} call(s) to score, {len(plan.already_scored)} already scored; "
-        f"scorecard {card.id}@{card.version}; model {model}"
+    options = PipelineOptions(
+        model=model,
+        default_layout=default_layout,
+        activity=ActivityOptions(min_hold_s=min_hold_s),
+        transcribe=TranscribeOptions(language=language),
     )
-    summaries: list[CallSummary] = []
-    if plan.todo:
-        workers = max(1, min(concurrency, len(plan.todo)))
-        whisper = load_model(model, cpu_threads=max(1, (os.cpu_count() or 2) // workers), num_workers=workers)
-        options = PipelineOptions(
-            model=model,
-            default_layout=default_layout,
-            activity=ActivityOptions(min_hold_s=min_hold_s),
-            transcribe=TranscribeOptions(language=language),
+    store = Store(db)
+    with store.run_lock():  # a second run on this database refuses instead of racing
+        plan = plan_batch(recordings, store, manifest)
+        for warning in plan.warnings:
+            logger.warning(warning)
+        logger.info(
+            f"{len(plan.todo)} call(s) to score, {len(plan.already_scored)} already scored; "
+            f"scorecard {card.id}@{card.version}; model {model}"
         )
-        detector, progress = Detector(card), _Progress(len(plan.todo))
-        futures = [
-            score_call.submit(meta, whisper, card, options, detector, store, run_id, progress)
-            for meta in plan.todo
-        ]
-        summaries = [f.result() for f in futures]
+        summaries = _score_all(plan.todo, card, options, store, run_id, concurrency) if plan.todo else []
     wall = time.perf_counter() - started
     report = summary_markdown(summaries, plan, wall)
     create_markdown_artifact(report, key="callqa-run-summary", description="callqa nightly run")
@@ -106,8 +100,18 @@ def nightly_scoring(
         "skipped": len(plan.already_scored),
         "flagged": sum(s.flagged for s in summaries),
         "wall_s": round(wall, 1),
+        "warnings": plan.warnings,
         "calls": [asdict(s) for s in summaries],
     }
+
+
+def _score_all(todo: list[CallMeta], card, options: PipelineOptions, store: Store, run_id: str, concurrency: int) -> list[CallSummary]:
+    """Load Whisper once, then one task per call, `concurrency` at a time."""
+    workers = max(1, min(concurrency, len(todo)))
+    whisper = load_model(options.model, cpu_threads=max(1, (os.cpu_count() or 2) // workers), num_workers=workers)
+    detector, progress = Detector(card), _Progress(len(todo))
+    futures = [score_call.submit(meta, whisper, card, options, detector, store, run_id, progress) for meta in todo]
+    return [future.result() for future in futures]
 
 
 def serve_nightly(recordings: str, cron: str = "0 2 * * *", **parameters) -> None:

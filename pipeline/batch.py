@@ -1,10 +1,11 @@
 """Plan a batch and summarise it: the pieces of a nightly run that are not orchestration."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
+from .audio import file_sha256
 from .inputs import discover
 from .records import CallMeta, CallResult
 from .store import Store
@@ -15,20 +16,43 @@ class BatchPlan:
     todo: list[CallMeta]
     already_scored: list[CallMeta]
     duplicate_ids: list[CallMeta] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _same_audio(call: CallMeta, seen: dict[str, str]) -> CallMeta:
+    """Mark a recording whose bytes were already scored under another call id."""
+    try:
+        digest = file_sha256(call.path)
+    except OSError:
+        return call  # missing or unreadable: process_call records why
+    other = seen.setdefault(digest, call.call_id)
+    if other != call.call_id and not call.problem:
+        return replace(call, problem=f"same audio as call '{other}' (sha256 {digest[:12]}); not scored twice")
+    return call
 
 
 def plan_batch(recordings: str | Path, store: Store, manifest: str | Path | None = None) -> BatchPlan:
-    """The recordings still to score: new ones and ones that failed before; scored ones are skipped."""
-    calls = discover(recordings, manifest)
+    """The recordings still to score: new ones and ones that failed before; scored ones are skipped.
+
+    A call id claimed by two files is scored once (the first); the same audio under a second
+    name fails with the name of the call it duplicates.
+    """
+    warnings: list[str] = []
+    calls = discover(recordings, manifest, warnings)
     done = store.scored_call_ids()
+    hashes = store.scored_hashes()
     todo, skipped, duplicates, seen = [], [], [], set()
     for call in calls:
         if call.call_id in seen:
-            duplicates.append(call)  # two files claim one call id: score the first only
+            duplicates.append(call)
+            warnings.append(f"{call.path}: call id '{call.call_id}' already taken by another file; ignored")
             continue
         seen.add(call.call_id)
-        (skipped if call.call_id in done else todo).append(call)
-    return BatchPlan(todo, skipped, duplicates)
+        if call.call_id in done:
+            skipped.append(call)
+        else:
+            todo.append(_same_audio(call, hashes))
+    return BatchPlan(todo, skipped, duplicates, warnings)
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,9 @@ def summary_markdown(summaries: Sequence[CallSummary], plan: BatchPlan, wall_s: 
         f"- flagged for review: {sum(s.flagged for s in scored)}",
         f"- audio: {audio:.0f} s in {wall_s:.0f} s wall ({audio / wall_s if wall_s else 0:.1f} audio-s per wall-s)",
     ]
+    if plan.warnings:
+        lines.append("\n## Warnings")
+        lines += [f"- {w}" for w in plan.warnings]
     if failed:
         lines.append("\n## Failed")
         lines += [f"- `{s.call_id}`: {s.detail}" for s in failed]

@@ -93,13 +93,21 @@ def score(
     except ScorecardError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2)
-    from flows.nightly import nightly_scoring
+    from prefect.task_runners import ThreadPoolTaskRunner
 
-    outcome = nightly_scoring(
-        recordings=str(recordings), db=str(db), scorecard=str(scorecard), model=model,
-        manifest=str(manifest) if manifest else None, default_layout=f"agent_{agent_channel.value}",
-        language=language, concurrency=concurrency, min_hold_s=min_hold,
-    )
+    from flows.nightly import nightly_scoring
+    from .store import StoreBusy
+
+    flow = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
+    try:
+        outcome = flow(
+            recordings=str(recordings), db=str(db), scorecard=str(scorecard), model=model,
+            manifest=str(manifest) if manifest else None, default_layout=f"agent_{agent_channel.value}",
+            language=language, concurrency=concurrency, min_hold_s=min_hold,
+        )
+    except StoreBusy as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(3)
     table = Table(title=f"Run {outcome['run_id']}", title_justify="left", header_style="bold")
     for column in ("call", "agent", "status", "score", "flagged", "why"):
         table.add_column(column, overflow="fold")
@@ -108,6 +116,8 @@ def score(
         table.add_row(call["call_id"], call["agent_id"], call["status"], _fmt(call["score"]),
                       "yes" if call["flagged"] else "", call["detail"], style=style)
     console.print(table)
+    for warning in outcome["warnings"]:
+        console.print(f"[yellow]warning: {warning}[/yellow]")
     console.print(
         f"scored {outcome['scored']}, failed {outcome['failed']}, skipped {outcome['skipped']} "
         f"(already scored), flagged {outcome['flagged']}, in {outcome['wall_s']} s. Database: {db}"

@@ -52,6 +52,9 @@ def process_call(meta: CallMeta, model, scorecard, options: PipelineOptions = Pi
     """Score one recording. Never raises for a bad recording: the reason goes in `error`."""
     result = CallResult(meta=meta, model=options.model)
     stages = result.stage_seconds
+    if meta.problem:
+        result.error = meta.problem
+        return result
     try:
         with _timed(stages, "decode"):
             result.file_sha256 = file_sha256(meta.path)
@@ -69,6 +72,8 @@ def process_call(meta: CallMeta, model, scorecard, options: PipelineOptions = Pi
             else:
                 agent_spans = activity.speech_spans(audio.agent, options.activity)
                 customer_spans = activity.speech_spans(audio.customer, options.activity)
+            if not agent_spans and not customer_spans:
+                raise AudioError("no speech in the recording (silence or music only)")
             holds = activity.find_holds(agent_spans, customer_spans, options.activity)
         with _timed(stages, "transcribe"):
             decode = TranscribeOptions(language, options.transcribe.beam_size, options.transcribe.condition_on_previous_text)

@@ -77,6 +77,7 @@ class CallMeta:
     started_at: Optional[datetime] = None
     channel_layout: Literal["agent_left", "agent_right", "mono"] | None = None
     language: Optional[str] = None
+    problem: Optional[str] = None  # why this call cannot be scored as listed (bad manifest row, duplicate audio)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ never half of each, and a re-run never duplicates anything.
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -153,6 +155,39 @@ class Store:
         """Calls already scored: a re-run skips them (failed calls are tried again)."""
         with self.connect(read_only=True) as con:
             return {row[0] for row in con.execute("SELECT call_id FROM calls WHERE status = 'scored'").fetchall()}
+
+    def scored_hashes(self) -> dict[str, str]:
+        """Content hash -> call id of every scored recording (the same audio is not scored twice)."""
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT file_sha256, min(call_id) FROM calls WHERE status = 'scored' AND file_sha256 IS NOT NULL GROUP BY 1"
+            ).fetchall()
+        return dict(rows)
+
+    @contextmanager
+    def run_lock(self) -> Iterator[None]:
+        """Hold the database for one scoring run; a second run refuses at once, saying who holds it.
+
+        An OS file lock (released by the kernel even on kill -9), beside the database file.
+        """
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StoreBusy(f"another callqa run is scoring into {self.path} ({holder}); run again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now():%Y-%m-%d %H:%M:%S}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run a read query (parameters bound, never formatted in) and return a DataFrame."""

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.audio import AudioError, load_call
-from pipeline.inputs import ManifestError, discover
+from pipeline.inputs import discover
 
 
 def write_wav(path, channels: list[np.ndarray], rate=8000):
@@ -40,13 +40,29 @@ def test_manifest_and_filename_pattern(tmp_path):
     assert calls["inv-1"].agent_id == "a007" and calls["inv-1"].started_at == datetime(2026, 11, 23, 10, 15)
 
 
-def test_bad_manifest_names_the_row(tmp_path):
-    (tmp_path / "manifest.csv").write_text("file,started_at\na.wav,yesterday-ish\n")
-    with pytest.raises(ManifestError, match="manifest.csv:2"):
-        discover(tmp_path)
-    (tmp_path / "manifest.csv").write_text("file,colour\na.wav,blue\n")
-    with pytest.raises(ManifestError, match="unknown column"):
-        discover(tmp_path)
+def test_bad_manifest_row_fails_only_that_call_and_names_the_row(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"x")
+    (tmp_path / "b.wav").write_bytes(b"x")
+    (tmp_path / "manifest.csv").write_text("file,agent_id,started_at\na.wav,a001,yesterday-ish\nb.wav,a002,2026-11-20\n")
+    calls = {c.call_id: c for c in discover(tmp_path)}
+    assert "manifest.csv:2" in calls["a"].problem and "started_at" in calls["a"].problem
+    assert calls["b"].problem is None and calls["b"].agent_id == "a002"
+
+
+def test_unknown_columns_are_ignored_with_a_warning(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"x")
+    (tmp_path / "manifest.csv").write_text("file,agent_id,colour\na.wav,a001,blue\n")
+    warnings: list[str] = []
+    calls = discover(tmp_path, warnings=warnings)
+    assert calls[0].agent_id == "a001" and calls[0].problem is None
+    assert any("colour" in w for w in warnings)
+
+
+def test_unreadable_manifest_fails_every_call_with_the_reason(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"x")
+    (tmp_path / "manifest.csv").write_bytes(b"\xff\xfe\x00garbage\x00")
+    calls = discover(tmp_path)
+    assert calls[0].problem and "manifest unusable" in calls[0].problem
 
 
 def test_stereo_split_and_layout(tmp_path):
