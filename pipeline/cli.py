@@ -243,6 +243,22 @@ def show(call_id: str, db: Path = DbOption) -> None:
             console.print(f"▶ {f['item_id']}: {f['text']} at {clock(f['start_s'])}-{clock(f['end_s'])}")
 
 
+@app.command()
+def retention(
+    days: int = typer.Option(..., min=0, help="Keep transcripts (and recordings) this many days."),
+    db: Path = DbOption,
+    delete_recordings: bool = typer.Option(False, help="Also delete the audio files of purged calls."),
+) -> None:
+    """Delete transcripts (and optionally recordings) older than DAYS; scores and metrics stay."""
+    from .retention import apply_retention
+
+    purged = apply_retention(Store(db), days, delete_recordings)
+    console.print(
+        f"purged {purged.calls} call(s): {purged.utterances} utterances deleted"
+        + (f", {purged.recordings_deleted} recording(s) deleted ({purged.recordings_missing} already gone)" if delete_recordings else "")
+    )
+
+
 @scorecard_app.command("check")
 def scorecard_check(path: Path) -> None:
     """Validate a scorecard file without scoring anything."""

@@ -167,3 +167,6 @@ SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id, p.sco
 FROM periods p JOIN item_results r
   ON r.call_id = p.call_id AND r.scorecard_id = p.scorecard_id AND r.scorecard_version = p.scorecard_version
 GROUP BY ALL;
+
+-- Added after the first release: when retention removed the call's transcript (and recording).
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS purged_at TIMESTAMP;
