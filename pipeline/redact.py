@@ -41,7 +41,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
 from .records import Utterance, Word
 
@@ -791,8 +791,8 @@ def has_card_number(text: str, language: str = "en") -> bool:
     return False
 
 
-__all__: Iterable[str] = (
+__all__ = [
     "Redactor", "Redaction", "PLACEHOLDERS", "luhn_valid", "fodselsnummer_valid",
     "token_digits", "number_runs", "luhn_windows", "spoken_emails", "nino_spans",
     "detect", "apply_marks", "digit_sequences", "has_card_number",
-)
+]
