@@ -53,17 +53,18 @@ def run_pipeline(files: list[str], model: str, threads: int) -> dict:
     from pipeline.models import load_model
     from pipeline.process import process_call
     from pipeline.records import CallMeta
+    from pipeline.redact import Redactor
     from pipeline.score import score_call
     from pipeline.scorecard import load_scorecard
 
     whisper = load_model(model, cpu_threads=threads)
     card = load_scorecard()
-    detector = Detector(card)
+    detector, redactor = Detector(card), Redactor()
     stages: dict[str, float] = {}
     results = []
     started = time.perf_counter()
     for path in files:
-        result = process_call(CallMeta(Path(path).stem, path), whisper, card, detector=detector)
+        result = process_call(CallMeta(Path(path).stem, path), whisper, card, detector=detector, redactor=redactor)
         if result.error:
             print(f"  {path}: {result.error}", file=sys.stderr)
             continue

@@ -25,6 +25,7 @@ from pipeline.detect import Detector
 from pipeline.models import load_model
 from pipeline.process import PipelineOptions, process_call
 from pipeline.records import CallMeta
+from pipeline.redact import Redactor
 from pipeline.scorecard import DEFAULT_SCORECARD, load_scorecard
 from pipeline.store import DEFAULT_DB, Store
 from pipeline.transcribe import TranscribeOptions
@@ -41,9 +42,10 @@ class _Progress:
 
 
 @task(name="score-call", cache_policy=NO_CACHE, task_run_name="score {meta.call_id}")
-def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detector: Detector, store: Store, run_id: str, progress: _Progress) -> CallSummary:
+def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detector: Detector, redactor: Redactor | None,
+               store: Store, run_id: str, progress: _Progress) -> CallSummary:
     """Score one recording and store it (one transaction); failures are stored with their reason."""
-    result = process_call(meta, model, scorecard, options, detector)
+    result = process_call(meta, model, scorecard, options, detector, redactor)
     store.save(result, run_id)
     summary = CallSummary.of(result)
     state = f"score {summary.score:g}" if summary.score is not None else summary.status
@@ -110,7 +112,8 @@ def _score_all(todo: list[CallMeta], card, options: PipelineOptions, store: Stor
     workers = max(1, min(concurrency, len(todo)))
     whisper = load_model(options.model, cpu_threads=max(1, (os.cpu_count() or 2) // workers), num_workers=workers)
     detector, progress = Detector(card), _Progress(len(todo))
-    futures = [score_call.submit(meta, whisper, card, options, detector, store, run_id, progress) for meta in todo]
+    redactor = Redactor() if options.redact else None
+    futures = [score_call.submit(meta, whisper, card, options, detector, redactor, store, run_id, progress) for meta in todo]
     return [future.result() for future in futures]
 
 

@@ -18,6 +18,7 @@ from .audio import AudioError, file_sha256, load_call
 from .detect import Detector
 from .diarize import split_speakers
 from .records import CallMeta, CallResult
+from .redact import Redactor
 from .score import score_call
 from .transcribe import TranscribeOptions, assign_speakers, transcribe_channel
 
@@ -29,12 +30,15 @@ class PipelineOptions:
     Attributes:
       model: "base" (multilingual, default), "tiny.en", a model directory, or a hub name.
       default_layout: channel layout for stereo files the manifest says nothing about.
+      redact: replace card numbers, security codes, IDs, e-mails and phone numbers in the
+        transcript before anything is detected or stored (needs a `Redactor`).
       activity: how holds, dead air and speech are told apart.
       transcribe: Whisper decoding settings.
     """
 
     model: str = "base"
     default_layout: str = "agent_left"
+    redact: bool = True
     activity: ActivityOptions = field(default_factory=ActivityOptions)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
 
@@ -48,8 +52,19 @@ def _timed(stages: dict[str, float], name: str) -> Iterator[None]:
         stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
 
 
-def process_call(meta: CallMeta, model, scorecard, options: PipelineOptions = PipelineOptions(), detector: Detector | None = None) -> CallResult:
-    """Score one recording. Never raises for a bad recording: the reason goes in `error`."""
+def process_call(
+    meta: CallMeta,
+    model,
+    scorecard,
+    options: PipelineOptions = PipelineOptions(),
+    detector: Detector | None = None,
+    redactor: Redactor | None = None,
+) -> CallResult:
+    """Score one recording. Never raises for a bad recording: the reason goes in `error`.
+
+    With a `redactor`, personal data leaves the transcript before detection, so neither the
+    stored utterances nor the findings' quoted words ever hold it.
+    """
     result = CallResult(meta=meta, model=options.model)
     stages = result.stage_seconds
     if meta.problem:
@@ -57,8 +72,8 @@ def process_call(meta: CallMeta, model, scorecard, options: PipelineOptions = Pi
         return result
     try:
         with _timed(stages, "decode"):
-            result.file_sha256 = file_sha256(meta.path)
             audio = load_call(meta.path, meta.channel_layout, options.default_layout)
+            result.file_sha256 = file_sha256(meta.path)
         result.channel_layout = audio.layout
         extra_flags: list[str] = []
         language = meta.language or options.transcribe.language
@@ -86,6 +101,9 @@ def process_call(meta: CallMeta, model, scorecard, options: PipelineOptions = Pi
                 customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode) if customer_spans else ([], language)
                 utterances = sorted(agent_utts + customer_utts, key=lambda u: u.start)
         result.language = language or ""
+        if redactor is not None:
+            with _timed(stages, "redact"):
+                utterances, result.redactions = redactor.redact(utterances, result.language or "en")
         with _timed(stages, "score"):
             result.metrics = activity.measure(audio.duration_s, agent_spans, customer_spans, holds, utterances, options.activity)
             result.score = score_call(

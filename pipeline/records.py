@@ -155,6 +155,7 @@ class CallResult:
     holds: list[Hold] = field(default_factory=list)
     metrics: Optional[Metrics] = None
     score: Optional[CallScore] = None
+    redactions: list = field(default_factory=list)  # pipeline.redact.Redaction: kind, speaker, times; never the text
     stage_seconds: dict[str, float] = field(default_factory=dict)
     error: Optional[str] = None
 

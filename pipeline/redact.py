@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import threading
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
@@ -732,6 +733,7 @@ class Redactor:
                  score_threshold: float = 0.3):
         self.score_threshold = score_threshold
         self.analyzer = _build_analyzer(spacy_model, phone_regions) if use_presidio else None
+        self._lock = threading.Lock()  # one spaCy pipeline, shared by the flow's worker threads
 
     def _presidio(self, utterances: Sequence[Utterance]) -> dict[tuple[int, int], str]:
         found: dict[tuple[int, int], str] = {}
@@ -742,9 +744,10 @@ class Redactor:
             text = " ".join(t.text for t in toks)
             if not _presidio_candidate(text):
                 continue
-            results = self.analyzer.analyze(
-                text, language="en", entities=entities, score_threshold=self.score_threshold
-            )
+            with self._lock:
+                results = self.analyzer.analyze(
+                    text, language="en", entities=entities, score_threshold=self.score_threshold
+                )
             if not results:
                 continue
             offsets, pos = [], 0

@@ -63,6 +63,15 @@ CREATE TABLE IF NOT EXISTS metrics (
     customer_wpm       DOUBLE
 );
 
+-- What redaction removed from the transcript before it was stored: the kind and where, never the words.
+CREATE TABLE IF NOT EXISTS redactions (
+    call_id VARCHAR NOT NULL,
+    kind    VARCHAR NOT NULL,          -- card | cvv | id | email | phone | number
+    speaker VARCHAR,
+    start_s DOUBLE,
+    end_s   DOUBLE
+);
+
 CREATE TABLE IF NOT EXISTS findings (
     call_id           VARCHAR NOT NULL,
     scorecard_id      VARCHAR NOT NULL,

@@ -27,7 +27,7 @@ from .records import CallResult
 
 DEFAULT_DB = Path("data") / "callqa.duckdb"
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
-_CHILD_TABLES = ("utterances", "holds", "metrics")
+_CHILD_TABLES = ("utterances", "holds", "metrics", "redactions")
 _SCORE_TABLES = ("findings", "item_results", "call_scores")
 _write_lock = threading.Lock()
 
@@ -129,6 +129,10 @@ class Store:
                 for h in result.holds
             ]),
             "metrics": pd.DataFrame([{"call_id": call_id, **asdict(result.metrics)}]) if result.metrics else pd.DataFrame(),
+            "redactions": pd.DataFrame([
+                {"call_id": call_id, "kind": r.kind, "speaker": r.speaker, "start_s": r.start, "end_s": r.end}
+                for r in result.redactions
+            ]),
         }
         score = result.score
         if score is not None:
