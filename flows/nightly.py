@@ -26,6 +26,7 @@ from pipeline.models import load_model
 from pipeline.process import PipelineOptions, process_call
 from pipeline.records import CallMeta
 from pipeline.redact import Redactor
+from pipeline.retention import apply_retention
 from pipeline.scorecard import DEFAULT_SCORECARD, load_scorecard
 from pipeline.store import DEFAULT_DB, Store
 from pipeline.transcribe import TranscribeOptions
@@ -68,8 +69,12 @@ def nightly_scoring(
     language: str | None = None,
     concurrency: int = 2,
     min_hold_s: float = 20.0,
+    retention_days: int | None = None,
 ) -> dict:
-    """Score the recordings in `recordings` that the database does not have yet."""
+    """Score the recordings in `recordings` that the database does not have yet.
+
+    With `retention_days`, transcripts (not scores) older than that are purged after scoring.
+    """
     logger = get_run_logger()
     started, run_id = time.perf_counter(), uuid.uuid4().hex[:12]
     card = load_scorecard(scorecard)  # a broken scorecard stops the run before any audio
@@ -89,6 +94,9 @@ def nightly_scoring(
             f"scorecard {card.id}@{card.version}; model {model}"
         )
         summaries = _score_all(plan.todo, card, options, store, run_id, concurrency) if plan.todo else []
+        if retention_days is not None:
+            purged = apply_retention(store, retention_days)
+            logger.info(f"retention: purged transcripts of {purged.calls} call(s) older than {retention_days} days")
     wall = time.perf_counter() - started
     report = summary_markdown(summaries, plan, wall)
     create_markdown_artifact(report, key="callqa-run-summary", description="callqa nightly run")

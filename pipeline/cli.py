@@ -86,6 +86,7 @@ def score(
     language: Optional[str] = typer.Option(None, help="Language code for every call (default: detect per call)."),
     concurrency: int = typer.Option(2, min=1, help="Calls transcribed at the same time."),
     min_hold: float = typer.Option(20.0, help="Seconds without agent speech that make a hold."),
+    retention_days: Optional[int] = typer.Option(None, min=0, help="After scoring, purge transcripts older than this."),
 ) -> None:
     """Score every recording in RECORDINGS not yet in the database (the nightly flow, run once)."""
     try:
@@ -103,7 +104,7 @@ def score(
         outcome = flow(
             recordings=str(recordings), db=str(db), scorecard=str(scorecard), model=model,
             manifest=str(manifest) if manifest else None, default_layout=f"agent_{agent_channel.value}",
-            language=language, concurrency=concurrency, min_hold_s=min_hold,
+            language=language, concurrency=concurrency, min_hold_s=min_hold, retention_days=retention_days,
         )
     except StoreBusy as exc:
         console.print(f"[red]{exc}[/red]")

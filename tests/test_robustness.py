@@ -154,6 +154,16 @@ def test_invalid_scorecard_is_refused_before_any_audio(tmp_path):
     assert not (tmp_path / "x.duckdb").exists()
 
 
+def test_exit_status_says_a_recording_failed(tmp_path):
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "broken.wav").write_bytes(b"")
+    run = subprocess.run([CALLQA, "score", str(folder), "--db", str(tmp_path / "x.duckdb")],
+                         env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert "broken" in run.stdout and "empty file" in run.stdout
+
+
 def _env(tmp_path: Path) -> dict:
     return {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "COLUMNS": "200"}
 
