@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -245,6 +246,52 @@ def show(call_id: str, db: Path = DbOption) -> None:
 
 
 @app.command()
+def rescore(
+    db: Path = DbOption,
+    scorecard: Path = typer.Option(DEFAULT_SCORECARD, help="Scorecard YAML file (a new version of the form)."),
+    since: Optional[datetime] = typer.Option(None, help="Only calls from this date on."),
+) -> None:
+    """Re-score stored transcripts with a scorecard: no audio, no Whisper; earlier versions' results stay."""
+    from .rescore import rescore as run_rescore
+
+    try:
+        card = load_scorecard(scorecard)
+    except ScorecardError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    store = Store(db)
+    with store.run_lock():
+        done = run_rescore(store, card, since)
+    rate = done.calls / done.seconds if done.seconds else 0
+    console.print(f"re-scored {done.calls} call(s) with {card.id}@{done.version} in {done.seconds:.2f} s ({rate:.0f} calls/s)")
+    versions = store.query(
+        "SELECT scorecard_version, max(scored_at) AS last FROM call_scores WHERE scorecard_id = ? GROUP BY 1 ORDER BY last DESC",
+        [card.id],
+    )
+    if len(versions) > 1:
+        console.print(f"compare with: callqa compare {card.id} {versions.scorecard_version[1]} {done.version}")
+
+
+@app.command()
+def compare(
+    scorecard_id: str,
+    old_version: str,
+    new_version: str,
+    db: Path = DbOption,
+) -> None:
+    """How scores moved between two versions of a scorecard, call by call."""
+    from .rescore import compare as run_compare
+
+    frame = run_compare(_store(db), scorecard_id, old_version, new_version)
+    if frame.empty:
+        console.print(f"No call scored with both {scorecard_id}@{old_version} and @{new_version}.")
+        raise typer.Exit(1)
+    console.print(_table(frame, f"{scorecard_id}: {old_version} → {new_version}"))
+    console.print(f"{len(frame)} calls; mean score {frame.old_score.mean():.1f} → {frame.new_score.mean():.1f}; "
+                  f"{int((frame.change != 0).sum())} changed")
+
+
+@app.command()
 def retention(
     days: int = typer.Option(..., min=0, help="Keep transcripts (and recordings) this many days."),
     db: Path = DbOption,
@@ -269,6 +316,11 @@ def scorecard_check(path: Path) -> None:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2)
     console.print(f"{path}: OK - {card.id}@{card.version}, {len(card.items)} items in {len(card.sections)} sections")
+
+
+from .cli_corpus import register as _register_corpus_commands  # noqa: E402  (import, eval)
+
+_register_corpus_commands(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -67,7 +67,7 @@ class Detector:
             for name, per_language in item.rule.phrase_sets().items():
                 key = f"{item.id}/{name}"
                 patterns = per_language.get(language) or per_language.get(ANY_LANGUAGE)
-                if patterns is None and name == "phrases":
+                if patterns is None and name.endswith("phrases"):
                     # what to look for falls back to the scorecard's language (and says so);
                     # refinements such as `exclude` are per language and simply absent
                     patterns = per_language.get(self.scorecard.language, [])
@@ -86,6 +86,8 @@ class Detector:
     def find(self, utterances: Sequence[Utterance], language: str) -> dict[str, list[Hit]]:
         """Every phrase hit in the call, by pattern key ("item_id/phrases", "item_id/exclude")."""
         matcher, _ = self.matcher(language)
+        if not len(matcher):
+            return {}  # no phrase rules in this scorecard (metrics, regex only)
         nlp = blank_nlp(language)
         numbers = {w.lower() for w in self.scorecard.words("number", language)}
         hits: dict[str, list[Hit]] = {}

@@ -21,7 +21,8 @@ from .audio import SUPPORTED_SUFFIXES
 from .records import CallMeta
 
 MANIFEST_NAME = "manifest.csv"
-MANIFEST_COLUMNS = ("file", "call_id", "agent_id", "agent_name", "department", "started_at", "channel_layout", "language")
+MANIFEST_COLUMNS = ("file", "call_id", "agent_id", "agent_name", "department", "queue", "call_type", "started_at",
+                    "channel_layout", "language")
 FILENAME_PATTERN = re.compile(r"^(?P<started_at>\d{8}T\d{6})_(?P<agent_id>[A-Za-z0-9-]+)_(?P<call_id>.+)$")
 LAYOUTS = ("agent_left", "agent_right", "mono")
 
@@ -130,6 +131,8 @@ def discover(recordings: str | Path, manifest: str | Path | None = None, warning
                 agent_id=fields.get("agent_id", "unknown"),
                 agent_name=fields.get("agent_name", ""),
                 department=fields.get("department", ""),
+                queue=fields.get("queue", ""),
+                call_type=fields.get("call_type", ""),
                 started_at=fields.get("started_at") if isinstance(fields.get("started_at"), datetime) else None,
                 channel_layout=fields.get("channel_layout") if fields.get("channel_layout") in LAYOUTS else None,
                 language=fields.get("language") or None,

@@ -43,6 +43,11 @@ class PipelineOptions:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
 
 
+def call_context(meta: CallMeta) -> dict[str, str]:
+    """What scorecard applicability may test about a call."""
+    return {"department": meta.department, "queue": meta.queue, "call_type": meta.call_type}
+
+
 @contextmanager
 def _timed(stages: dict[str, float], name: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -108,7 +113,7 @@ def process_call(
             result.metrics = activity.measure(audio.duration_s, agent_spans, customer_spans, holds, utterances, options.activity)
             result.score = score_call(
                 scorecard, utterances, holds, result.metrics, audio.duration_s, result.language,
-                extra_flags, detector,
+                extra_flags, detector, context=call_context(meta),
             )
         result.utterances, result.holds = utterances, holds
     except AudioError as exc:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Literal, Optional
 
 Speaker = Literal["agent", "customer"]
-Outcome = Literal["pass", "fail", "na"]
+Outcome = Literal["pass", "fail", "na", "uncertain"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class CallMeta:
     agent_id: str = "unknown"
     agent_name: str = ""
     department: str = ""
+    queue: str = ""
+    call_type: str = ""
     started_at: Optional[datetime] = None
     channel_layout: Literal["agent_left", "agent_right", "mono"] | None = None
     language: Optional[str] = None
@@ -119,7 +121,10 @@ class Finding:
 
 @dataclass(frozen=True)
 class ItemResult:
-    """Pass / fail / not applicable for one scorecard item, with the reason in words."""
+    """Pass / fail / not applicable / uncertain for one scorecard item, with the reason in words.
+
+    "uncertain" means the machine cannot tell (the evidence rests on words Whisper was unsure of,
+    or the agent's channel is too poor to say something was not said): a person decides."""
 
     item_id: str
     section: str
@@ -127,6 +132,7 @@ class ItemResult:
     weight: float
     auto_fail: bool
     reason: str
+    bonus: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ class CallScore:
     flag_reasons: tuple[str, ...]
     items: tuple[ItemResult, ...]
     findings: tuple[Finding, ...]
+    band: Optional[str] = None
 
 
 @dataclass

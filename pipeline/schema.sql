@@ -179,3 +179,7 @@ GROUP BY ALL;
 
 -- Added after the first release: when retention removed the call's transcript (and recording).
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS purged_at TIMESTAMP;
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS queue VARCHAR;
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS call_type VARCHAR;
+ALTER TABLE item_results ADD COLUMN IF NOT EXISTS bonus BOOLEAN;
+ALTER TABLE call_scores ADD COLUMN IF NOT EXISTS band VARCHAR;   -- performance band, when the scorecard has bands

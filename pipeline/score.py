@@ -10,16 +10,33 @@ from typing import Sequence
 
 from .detect import Detector, evaluate
 from .records import CallScore, Hold, ItemResult, Metrics, Utterance
-from .rules import CallView
+from .rules import CallView, Verdict
 
 
 def weighted_score(items: Sequence[ItemResult]) -> float | None:
-    """Weighted share of applicable items that passed, 0-100; None when nothing applied."""
-    applicable = [i for i in items if i.outcome in ("pass", "fail")]
+    """Weighted share of applicable items that passed, 0-100; None when nothing applied.
+
+    Bonus items add their weight when passed and cost nothing when failed; uncertain items are
+    left out until a person decides them.
+    """
+    applicable = [i for i in items if i.outcome in ("pass", "fail") and not i.bonus]
     weight = sum(i.weight for i in applicable)
     if not weight:
         return None
-    return round(100.0 * sum(i.weight for i in applicable if i.outcome == "pass") / weight, 1)
+    earned = sum(i.weight for i in items if i.outcome == "pass")
+    return round(min(100.0, 100.0 * earned / weight), 1)
+
+
+def _certain(item, verdict: Verdict, agent_confidence: float | None, threshold: float) -> Verdict:
+    """Turn a verdict that rests on doubtful speech into "uncertain" rather than guess."""
+    if not item.rule.listens:
+        return verdict
+    spoken = [f.confidence for f in verdict.findings if f.speaker]
+    if verdict.outcome == "pass" and spoken and max(spoken) < threshold:
+        return Verdict("uncertain", f"{verdict.reason}, but Whisper was unsure of those words ({max(spoken):.2f})", verdict.findings)
+    if verdict.outcome == "fail" and agent_confidence is not None and agent_confidence < threshold:
+        return Verdict("uncertain", f"{verdict.reason}; the agent's speech was recognised poorly ({agent_confidence:.2f})", verdict.findings)
+    return verdict
 
 
 def agent_confidence(utterances: Sequence[Utterance]) -> float | None:
@@ -37,15 +54,25 @@ def score_call(
     language: str,
     extra_flags: Sequence[str] = (),
     detector: Detector | None = None,
+    context: dict | None = None,
 ) -> CallScore:
-    """Detect, judge every item and score one call against one scorecard."""
+    """Detect, judge every item and score one call against one scorecard.
+
+    `context` holds what applicability may test: department, queue, call_type.
+    """
     detector = detector or Detector(scorecard)
     hits = detector.find(utterances, language)
     view = CallView(utterances, holds, metrics, duration_s, hits)
+    confidence = agent_confidence(utterances)
     results, findings = [], []
     for item, verdict in evaluate(scorecard, view):
+        outside = item.applies_if.why_not(context or {}, duration_s)
+        if outside:
+            verdict = Verdict("na", outside)
+        verdict = _certain(item, verdict, confidence, scorecard.uncertain_below)
         results.append(
-            ItemResult(item.id, scorecard.section_of(item.id), verdict.outcome, item.weight, item.auto_fail, verdict.reason)
+            ItemResult(item.id, scorecard.section_of(item.id), verdict.outcome, item.weight, item.auto_fail,
+                       verdict.reason, item.bonus)
         )
         findings.extend(verdict.findings)
     score = weighted_score(results)
@@ -58,9 +85,11 @@ def score_call(
     flags.extend(
         f"{r.item_id}: {r.reason}" for r in results if r.outcome == "fail" and items_by_id[r.item_id].flag_on_fail
     )
+    uncertain = [r.item_id for r in results if r.outcome == "uncertain"]
+    if uncertain:
+        flags.append(f"uncertain, a person should decide: {', '.join(uncertain)}")
     if score is not None and score < scorecard.pass_score and not failed_auto:
         flags.append(f"score {score:g} below {scorecard.pass_score:g}")
-    confidence = agent_confidence(utterances)
     if confidence is not None and confidence < scorecard.low_confidence:
         flags.append(f"low transcription confidence ({confidence:.2f})")
     if not any(u.speaker == "agent" for u in utterances):
@@ -76,4 +105,5 @@ def score_call(
         flag_reasons=tuple(flags),
         items=tuple(results),
         findings=tuple(sorted(findings, key=lambda f: f.start)),
+        band=scorecard.band(score),
     )

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
-from .rules import RULE_KINDS, Rule
+from .rules import Rule, parse_rule
 
 SCORECARD_DIR = Path(__file__).resolve().parent.parent / "scorecards"
 DEFAULT_SCORECARD = SCORECARD_DIR / "aidet.yaml"
@@ -28,26 +28,47 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Applicability(_Strict):
+    """When an item applies; a call outside it gets "na" for the item. Empty = always."""
+
+    department: list[str] = Field(default_factory=list)
+    queue: list[str] = Field(default_factory=list)
+    call_type: list[str] = Field(default_factory=list)
+    min_duration_s: Optional[float] = Field(None, ge=0)
+    max_duration_s: Optional[float] = Field(None, gt=0)
+
+    def why_not(self, context: dict[str, Any], duration_s: float) -> Optional[str]:
+        """None when the item applies to this call, else the reason it does not."""
+        for name in ("department", "queue", "call_type"):
+            allowed = getattr(self, name)
+            if allowed and (context.get(name) or "") not in allowed:
+                return f"not applicable: {name} '{context.get(name) or '-'}' is not {', '.join(allowed)}"
+        if self.min_duration_s is not None and duration_s < self.min_duration_s:
+            return f"not applicable: call shorter than {self.min_duration_s:g} s"
+        if self.max_duration_s is not None and duration_s > self.max_duration_s:
+            return f"not applicable: call longer than {self.max_duration_s:g} s"
+        return None
+
+
 class Item(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     weight: float = Field(ge=0)
-    auto_fail: bool = False
-    flag_on_fail: bool = False
+    auto_fail: bool = False       # failing it sets the call's score to 0 and flags the call
+    flag_on_fail: bool = False    # failing it flags the call for review
+    bonus: bool = False           # passing adds its weight; failing costs nothing
+    applies_if: Applicability = Field(default_factory=Applicability)
     description: str = ""
     rule: SerializeAsAny[Rule]  # dump the concrete rule, so the version hash covers it
 
-    @field_validator("rule", mode="before")
-    @classmethod
-    def _known_kind(cls, value: Any) -> Rule:
-        if isinstance(value, Rule):
-            return value
-        if not isinstance(value, dict) or "kind" not in value:
-            raise ValueError(f"needs a 'kind' (one of: {', '.join(sorted(RULE_KINDS))})")
-        kind = value["kind"]
-        if kind not in RULE_KINDS:
-            raise ValueError(f"unknown rule kind '{kind}' (one of: {', '.join(sorted(RULE_KINDS))})")
-        return RULE_KINDS[kind].model_validate(value)
+    _known_kind = field_validator("rule", mode="before")(lambda value: parse_rule(value))
+
+
+class Band(_Strict):
+    """A performance band: calls scoring at least `min_score` (and below the next band) get `name`."""
+
+    name: str
+    min_score: float = Field(ge=0, le=100)
 
 
 class Section(_Strict):
@@ -63,6 +84,8 @@ class Scorecard(_Strict):
     language: str = "en"
     pass_score: float = Field(80, ge=0, le=100, description="calls scoring below this are flagged")
     low_confidence: float = Field(0.5, ge=0, le=1, description="flag when agent words' mean probability is below")
+    uncertain_below: float = Field(0.5, ge=0, le=1, description="an item whose evidence words' mean probability is below is 'uncertain'")
+    bands: list[Band] = Field(default_factory=list, description="performance bands by score")
     lists: dict[str, dict[str, list[str]]] = Field(default_factory=dict, description="word lists per language, @name in phrases")
     sections: list[Section] = Field(min_length=1)
     version: str = ""  # content hash, filled in on load
@@ -82,6 +105,13 @@ class Scorecard(_Strict):
 
     def section_of(self, item_id: str) -> str:
         return next(s.id for s in self.sections if any(i.id == item_id for i in s.items))
+
+    def band(self, score: Optional[float]) -> Optional[str]:
+        """The performance band a score falls in (None without bands or score)."""
+        if score is None:
+            return None
+        fitting = [b for b in self.bands if score >= b.min_score]
+        return max(fitting, key=lambda b: b.min_score).name if fitting else None
 
     def words(self, list_name: str, language: str) -> list[str]:
         per_language = self.lists.get(list_name, {})

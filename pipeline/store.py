@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import duckdb
 import pandas as pd
 
-from .records import CallResult
+from .records import CallResult, CallScore, Hold, Metrics, Utterance, Word
 
 DEFAULT_DB = Path("data") / "callqa.duckdb"
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
@@ -82,7 +82,8 @@ class Store:
         call_row = {
             "call_id": meta.call_id, "source_path": meta.path, "file_sha256": result.file_sha256 or None,
             "agent_id": meta.agent_id or "unknown", "agent_name": meta.agent_name or None,
-            "department": meta.department or None, "started_at": meta.started_at,
+            "department": meta.department or None, "queue": meta.queue or None, "call_type": meta.call_type or None,
+            "started_at": meta.started_at,
             "channel_layout": result.channel_layout or meta.channel_layout, "language": result.language or None,
             "duration_s": result.metrics.duration_s if result.metrics else None, "model": result.model or None,
             "status": "scored" if result.ok else "failed", "error": result.error,
@@ -134,24 +135,95 @@ class Store:
                 for r in result.redactions
             ]),
         }
-        score = result.score
-        if score is not None:
-            version = {"call_id": call_id, "scorecard_id": score.scorecard_id, "scorecard_version": score.scorecard_version}
-            frames["findings"] = pd.DataFrame([
+        if result.score is not None:
+            frames.update(Store._score_frames(call_id, result.score, now))
+        return frames
+
+    @staticmethod
+    def _score_frames(call_id: str, score: CallScore, now: datetime) -> dict[str, pd.DataFrame]:
+        """The rows one scoring of one call writes, tagged with the scorecard's id and version."""
+        version = {"call_id": call_id, "scorecard_id": score.scorecard_id, "scorecard_version": score.scorecard_version}
+        return {
+            "findings": pd.DataFrame([
                 {**version, "item_id": f.item_id, "rule": f.rule, "speaker": f.speaker, "text": f.text,
                  "start_s": f.start, "end_s": f.end, "confidence": f.confidence, "hold_idx": f.hold_index}
                 for f in score.findings
-            ])
-            frames["item_results"] = pd.DataFrame([
+            ]),
+            "item_results": pd.DataFrame([
                 {**version, "item_id": r.item_id, "section": r.section, "outcome": r.outcome,
-                 "weight": r.weight, "auto_fail": r.auto_fail, "reason": r.reason}
+                 "weight": r.weight, "auto_fail": r.auto_fail, "bonus": r.bonus, "reason": r.reason}
                 for r in score.items
-            ])
-            frames["call_scores"] = pd.DataFrame([
-                {**version, "score": score.score, "flagged": score.flagged,
+            ]),
+            "call_scores": pd.DataFrame([
+                {**version, "score": score.score, "flagged": score.flagged, "band": score.band,
                  "flag_reasons": list(score.flag_reasons), "scored_at": now}
-            ])
-        return frames
+            ]),
+        }
+
+    def save_scores(self, scores: dict[str, CallScore]) -> None:
+        """Store new scorings of already-transcribed calls (a re-score), all in one transaction.
+
+        Rows of the same scorecard version are replaced; other versions' results stay, so the
+        scores of an old form remain comparable with the new one.
+        """
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        frames: dict[str, list[pd.DataFrame]] = {}
+        for call_id, score in scores.items():
+            for table, frame in self._score_frames(call_id, score, now).items():
+                frames.setdefault(table, []).append(frame)
+        keys = pd.DataFrame(
+            [{"call_id": c, "scorecard_id": s.scorecard_id, "scorecard_version": s.scorecard_version} for c, s in scores.items()]
+        )
+        with _write_lock, self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.register("rescored", keys)
+                for table in _SCORE_TABLES:
+                    con.execute(
+                        f"DELETE FROM {table} t USING rescored r WHERE t.call_id = r.call_id "
+                        "AND t.scorecard_id = r.scorecard_id AND t.scorecard_version = r.scorecard_version"
+                    )
+                con.unregister("rescored")
+                for table, parts in frames.items():
+                    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else pd.DataFrame()
+                    if not frame.empty:
+                        self._insert(con, table, frame)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+
+    def transcribed_calls(self, since: Optional[datetime] = None) -> list[dict]:
+        """Everything a re-score needs of each scored call, without its audio: utterances with
+        their words, holds, metrics, language and applicability context."""
+        where, params = "c.status = 'scored' AND c.purged_at IS NULL", []
+        if since is not None:
+            where += " AND coalesce(c.started_at, c.processed_at) >= ?"
+            params.append(since)
+        with self.connect(read_only=True) as con:
+            calls = con.execute(
+                f"SELECT call_id, language, duration_s, department, queue, call_type FROM calls c WHERE {where} ORDER BY call_id",
+                params,
+            ).df()
+            utterances = con.execute(
+                f"SELECT u.* FROM utterances u JOIN calls c USING (call_id) WHERE {where} ORDER BY call_id, idx", params
+            ).df()
+            holds = con.execute(f"SELECT h.* FROM holds h JOIN calls c USING (call_id) WHERE {where} ORDER BY call_id, hold_idx", params).df()
+            metrics = con.execute(f"SELECT m.* FROM metrics m JOIN calls c USING (call_id) WHERE {where}", params).df()
+        by_call = {row.call_id: {"call_id": row.call_id, "language": row.language or "en", "duration_s": row.duration_s or 0.0,
+                                 "context": {"department": row.department or "", "queue": row.queue or "", "call_type": row.call_type or ""},
+                                 "utterances": [], "holds": [], "metrics": None}
+                   for row in calls.itertuples()}
+        for row in utterances.itertuples():
+            words = tuple(Word(w, float(a), float(b), float(p)) for w, a, b, p in json.loads(row.words or "[]"))
+            by_call[row.call_id]["utterances"].append(Utterance(row.speaker, row.start_s, row.end_s, row.text, words))
+        for row in holds.itertuples():
+            by_call[row.call_id]["holds"].append(Hold(int(row.hold_idx), row.start_s, row.end_s))
+        fields = Metrics.__dataclass_fields__
+        for row in metrics.to_dict("records"):
+            values = {k: (None if pd.isna(v) else v) for k, v in row.items() if k in fields}
+            by_call[row["call_id"]]["metrics"] = Metrics(**values)
+        return list(by_call.values())
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -156,3 +156,37 @@ def test_cli_reads_results_back(batch):
     shown = runner.invoke(app, ["show", "c01_model_call", "--db", str(db)], env={"COLUMNS": "200"})
     assert shown.exit_code == 0
     assert "introduce_name" in shown.output and "agent" in shown.output and "customer" in shown.output
+
+
+def test_rescore_with_a_new_scorecard_version_keeps_the_old_and_needs_no_audio(batch, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.rescore import compare, rescore
+    from pipeline.scorecard import DEFAULT_SCORECARD, load_scorecard
+
+    _, db, _ = batch
+    copy = tmp_path / "rescore.duckdb"
+    shutil.copy(db, copy)
+    store = Store(copy)
+    old = load_scorecard()
+    lenient = tmp_path / "aidet-90s.yaml"
+    lenient.write_text(DEFAULT_SCORECARD.read_text().replace("max_s: 60", "max_s: 90"))
+    new = load_scorecard(lenient)
+    done = rescore(store, new)  # no model is loaded anywhere in this test
+    assert done.calls == len(LABELS) + 1  # the samples and the late arrival
+    moved = compare(store, "aidet", old.version, new.version).set_index("call_id")
+    assert moved.loc["c05_long_hold", "change"] > 0
+    assert "hold_within_standard fail→pass" in moved.loc["c05_long_hold", "items_moved"]
+    assert moved.loc["c01_model_call", "change"] == 0
+    versions = store.query("SELECT DISTINCT scorecard_version FROM call_scores WHERE call_id = 'c05_long_hold'")
+    assert set(versions.scorecard_version) == {old.version, new.version}
+    latest = store.query("SELECT scorecard_version FROM latest_scores WHERE call_id = 'c05_long_hold'")
+    assert latest.scorecard_version[0] == new.version
+    runner = CliRunner()
+    sop = runner.invoke(app, ["rescore", "--db", str(copy), "--scorecard", "scorecards/sop.yaml"], env={"COLUMNS": "200"})
+    assert sop.exit_code == 0 and "re-scored" in sop.output
+    shown = runner.invoke(app, ["compare", "aidet", old.version, new.version, "--db", str(copy)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0 and "c05_long_hold" in shown.output
+    bands = store.query("SELECT band FROM latest_scores WHERE scorecard_id = 'sop'")
+    assert bands.band.notna().all()
