@@ -89,12 +89,22 @@ def run_flow(folder: str, model: str, threads: int) -> dict:
 
     from flows.nightly import nightly_scoring
 
+    from pipeline.rescore import rescore
+    from pipeline.scorecard import load_scorecard
+    from pipeline.store import Store
+
     with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=120):
         started = time.perf_counter()
-        outcome = nightly_scoring(recordings=folder, db=str(Path(tmp) / "bench.duckdb"), model=model, concurrency=threads)
+        db = Path(tmp) / "bench.duckdb"
+        outcome = nightly_scoring(recordings=folder, db=str(db), model=model, concurrency=threads)
         wall = time.perf_counter() - started
+        # Re-scoring from the database (load transcripts, detect, score, write), several rounds.
+        store, card, calls, seconds = Store(db), load_scorecard(), 0, 0.0
+        while seconds < 5.0:
+            done = rescore(store, card)
+            calls, seconds = calls + done.calls, seconds + done.seconds
     audio = sum(c["audio_s"] for c in outcome["calls"])
-    return {"audio_s": audio, "wall_s": wall, "peak_mb": _peak_mb()}
+    return {"audio_s": audio, "wall_s": wall, "peak_mb": _peak_mb(), "rescore_calls_per_s": calls / seconds}
 
 
 def _in_child(target, *args) -> dict:
@@ -136,7 +146,9 @@ def main() -> None:
     total = sum(pipe["stages"].values())
     for stage, seconds in pipe["stages"].items():
         print(f"  {stage:12s} {seconds:7.2f} s  {100 * seconds / total:5.1f} %  ({pipe['audio_s'] / seconds:8.0f} audio-s per s)")
-    print(f"\nscoring alone (re-score of stored transcripts): {pipe['rescore_calls_per_s']:.0f} calls/s on one core")
+    print(f"\nscoring alone, in memory (detection + scoring): {pipe['rescore_calls_per_s']:.0f} calls/s on one core")
+    if len(rows) > 2:
+        print(f"callqa rescore from the database (load, detect, score, write): {rows[2][1]['rescore_calls_per_s']:.0f} calls/s")
 
 
 if __name__ == "__main__":

@@ -124,7 +124,9 @@ class Detector:
 
 @lru_cache(maxsize=100_000)
 def _word_tokens(language: str, text: str) -> tuple[str, ...]:
-    """spaCy's tokens for a piece of text, without punctuation or spaces."""
+    """spaCy's tokens for a piece of text, without punctuation or spaces (curly apostrophes
+    straightened first, so "you’re" splits like "you're")."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
     return tuple(t.text for t in blank_nlp(language).make_doc(text) if not (t.is_punct or t.is_space))
 
 

@@ -204,3 +204,8 @@ def test_unknown_language_falls_back_and_flags(scorecard):
 def test_company_named(scorecard, said, expected):
     got, _ = outcomes(scorecard, *call(("agent", 1, said)))
     assert got["introduce_company"] == expected
+
+
+def test_curly_apostrophes_match_like_straight_ones(scorecard):
+    got, _ = outcomes(scorecard, *call(("agent", 1, "Hello, you\u2019re chatting with Rene.")))
+    assert got["introduce_name"] == "pass"
