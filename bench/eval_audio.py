@@ -1,0 +1,111 @@
+"""Score labelled audio through the real pipeline and compare with the QA labels.
+
+    .venv/bin/python bench/eval_audio.py [FOLDERS...] [--model base] [--threads 1] [--only ID ...]
+                                         [--transcripts] [--no-redact]
+
+FOLDERS (default: data/eval/audio and data/samples) each hold audio and a labels.json in the
+format of data/samples/labels.json (`call_id`, `file`, `channel_layout`, `expected_items`).
+Every labelled file goes through `pipeline.process.process_call` (decode, speech activity per
+channel, holds, Whisper, redaction, detection, scoring; no Prefect, no database) with the
+default scorecard, and the item outcomes are compared with the labels by
+`pipeline.evaluate.evaluate`: per-item precision / recall / F1, confusion and disagreements,
+for each folder and for all of them together. --transcripts prints what Whisper heard per
+call, to tell an ASR slip from a detection miss.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+DEFAULT_FOLDERS = [ROOT / "data" / "eval" / "audio", ROOT / "data" / "samples"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folders", nargs="*", type=Path, default=DEFAULT_FOLDERS)
+    ap.add_argument("--model", default="base")
+    ap.add_argument("--threads", type=int, default=1, help="Whisper CPU threads (default 1)")
+    ap.add_argument("--only", nargs="+", default=None, help="score only these call ids")
+    ap.add_argument("--transcripts", action="store_true", help="print Whisper's transcript per call")
+    ap.add_argument("--no-redact", action="store_true", help="skip redaction (the nightly flow redacts)")
+    args = ap.parse_args()
+
+    from pipeline.evaluate import evaluate, render_text
+    from pipeline.models import load_model
+    from pipeline.process import PipelineOptions, process_call
+    from pipeline.records import CallMeta
+    from pipeline.scorecard import load_scorecard
+    from pipeline.transcripts import predicted_outcomes
+
+    t0 = time.perf_counter()
+    model = load_model(args.model, cpu_threads=args.threads)
+    scorecard = load_scorecard()
+    redactor = None
+    if not args.no_redact:
+        from pipeline.redact import Redactor
+        redactor = Redactor()
+    options = PipelineOptions(model=args.model)
+    print(f"model {args.model} ({args.threads} thread(s)), scorecard {scorecard.id}; "
+          f"loaded in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    all_pred: dict[str, dict[str, str]] = {}
+    all_labels: dict[str, dict[str, str]] = {}
+    audio_total = wall_total = 0.0
+    sections = []
+    for folder in args.folders:
+        entries = json.loads((folder / "labels.json").read_text())
+        if args.only:
+            entries = [e for e in entries if e["call_id"] in args.only]
+        if not entries:
+            continue
+        labels = {e["call_id"]: e["expected_items"] for e in entries}
+        results = []
+        f_audio = f_wall = 0.0
+        for e in entries:
+            meta = CallMeta(call_id=e["call_id"], path=str(folder / e["file"]),
+                            channel_layout=e.get("channel_layout"))
+            start = time.perf_counter()
+            r = process_call(meta, model, scorecard, options, redactor=redactor)
+            wall = time.perf_counter() - start
+            results.append(r)
+            dur = r.metrics.duration_s if r.metrics else 0.0
+            f_audio, f_wall = f_audio + dur, f_wall + wall
+            status = f"score {r.score.score:.1f}" if r.score and r.score.score is not None else (r.error or "no score")
+            wrong = [i.item_id for i in (r.score.items if r.score else ())
+                     if e["expected_items"].get(i.item_id, i.outcome) != i.outcome]
+            print(f"  {e['call_id']:44s} {dur:6.1f} s audio {wall:6.1f} s wall  {status}"
+                  + (f"  differs: {', '.join(wrong)}" if wrong else ""), flush=True)
+            if args.transcripts:
+                for h in r.holds:
+                    print(f"      [hold {h.start:.1f}-{h.end:.1f} s]")
+                for u in r.utterances:
+                    print(f"      {u.start:6.1f} {u.speaker:8s} {u.text}")
+        pred = predicted_outcomes(results)
+        report = evaluate(pred, labels)
+        sections.append((folder, report, f_audio, f_wall))
+        all_pred.update(pred)
+        all_labels.update(labels)
+        audio_total, wall_total = audio_total + f_audio, wall_total + f_wall
+
+    for folder, report, f_audio, f_wall in sections:
+        rel = folder.resolve().relative_to(ROOT) if folder.resolve().is_relative_to(ROOT) else folder
+        print(f"\n=== {rel}: {f_audio:.0f} s of audio scored in {f_wall:.0f} s "
+              f"({f_audio / max(f_wall, 1e-9):.1f}x real time) ===")
+        print(render_text(report))
+    if len(sections) > 1:
+        print(f"\n=== all folders: {audio_total:.0f} s of audio in {wall_total:.0f} s ===")
+        print(render_text(evaluate(all_pred, all_labels), disagreements=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
