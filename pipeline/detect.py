@@ -12,15 +12,11 @@ from typing import Sequence
 
 import spacy
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
-from .patterns import NAME_ATTR, NUM_ATTR, compile_pattern
+from .patterns import NAME_NORM, NUM_NORM, compile_pattern
 from .records import Utterance, Word
 from .rules import ANY_LANGUAGE, CallView, Hit, Verdict
-
-for _attr in (NUM_ATTR, NAME_ATTR):
-    if not Token.has_extension(_attr):
-        Token.set_extension(_attr, default=False)
 
 
 @lru_cache(maxsize=None)
@@ -102,8 +98,10 @@ class Detector:
                 continue
             doc = Doc(nlp.vocab, words=tokens)
             for token in doc:
-                token._.set(NUM_ATTR, token.like_num or token.lower_ in numbers)
-                token._.set(NAME_ATTR, token.is_title and token.is_alpha and not token.is_stop)
+                if token.like_num or token.lower_ in numbers:
+                    token.norm_ = NUM_NORM
+                elif token.is_title and token.is_alpha and not token.is_stop:
+                    token.norm_ = NAME_NORM
             for key_id, start, end in matcher(doc):
                 key = nlp.vocab.strings[key_id]
                 matched = words[owner[start] : owner[end - 1] + 1]

@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
-NUM_ATTR = "cq_num"
-NAME_ATTR = "cq_name"
+# Numbers and names are marked on each token's NORM (which patterns never match otherwise):
+# a native attribute the Matcher checks much faster than a custom extension.
+NUM_NORM = "<num>"
+NAME_NORM = "<name>"
 
 _SKIP = re.compile(r"^~(\d+)$")
 
@@ -34,9 +36,9 @@ def _term(term: str, tokenize, lists: Mapping[str, Sequence[str]]) -> list[dict[
     optional = term.endswith("?") and len(term) > 1
     core = term[:-1] if optional else term
     if core == "<num>":
-        tokens = [{"_": {NUM_ATTR: True}}]
+        tokens = [{"NORM": NUM_NORM}]
     elif core == "<name>":
-        tokens = [{"_": {NAME_ATTR: True}}]
+        tokens = [{"NORM": NAME_NORM}]
     elif core == "<word>":
         tokens = [{"IS_ALPHA": True, "IS_STOP": False}]
     elif core.startswith("@"):

@@ -136,28 +136,28 @@ class Store:
             ]),
         }
         if result.score is not None:
-            frames.update(Store._score_frames(call_id, result.score, now))
+            frames.update({t: pd.DataFrame(r) for t, r in Store._score_rows(call_id, result.score, now).items()})
         return frames
 
     @staticmethod
-    def _score_frames(call_id: str, score: CallScore, now: datetime) -> dict[str, pd.DataFrame]:
+    def _score_rows(call_id: str, score: CallScore, now: datetime) -> dict[str, list[dict]]:
         """The rows one scoring of one call writes, tagged with the scorecard's id and version."""
         version = {"call_id": call_id, "scorecard_id": score.scorecard_id, "scorecard_version": score.scorecard_version}
         return {
-            "findings": pd.DataFrame([
+            "findings": [
                 {**version, "item_id": f.item_id, "rule": f.rule, "speaker": f.speaker, "text": f.text,
                  "start_s": f.start, "end_s": f.end, "confidence": f.confidence, "hold_idx": f.hold_index}
                 for f in score.findings
-            ]),
-            "item_results": pd.DataFrame([
+            ],
+            "item_results": [
                 {**version, "item_id": r.item_id, "section": r.section, "outcome": r.outcome,
                  "weight": r.weight, "auto_fail": r.auto_fail, "bonus": r.bonus, "reason": r.reason}
                 for r in score.items
-            ]),
-            "call_scores": pd.DataFrame([
+            ],
+            "call_scores": [
                 {**version, "score": score.score, "flagged": score.flagged, "band": score.band,
                  "flag_reasons": list(score.flag_reasons), "scored_at": now}
-            ]),
+            ],
         }
 
     def save_scores(self, scores: dict[str, CallScore]) -> None:
@@ -167,10 +167,10 @@ class Store:
         scores of an old form remain comparable with the new one.
         """
         now = datetime.now(timezone.utc).replace(tzinfo=None)
-        frames: dict[str, list[pd.DataFrame]] = {}
+        rows: dict[str, list[dict]] = {table: [] for table in _SCORE_TABLES}
         for call_id, score in scores.items():
-            for table, frame in self._score_frames(call_id, score, now).items():
-                frames.setdefault(table, []).append(frame)
+            for table, table_rows in self._score_rows(call_id, score, now).items():
+                rows[table].extend(table_rows)
         keys = pd.DataFrame(
             [{"call_id": c, "scorecard_id": s.scorecard_id, "scorecard_version": s.scorecard_version} for c, s in scores.items()]
         )
@@ -184,10 +184,9 @@ class Store:
                         "AND t.scorecard_id = r.scorecard_id AND t.scorecard_version = r.scorecard_version"
                     )
                 con.unregister("rescored")
-                for table, parts in frames.items():
-                    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else pd.DataFrame()
-                    if not frame.empty:
-                        self._insert(con, table, frame)
+                for table, table_rows in rows.items():
+                    if table_rows:
+                        self._insert(con, table, pd.DataFrame(table_rows))
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")

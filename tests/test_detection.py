@@ -209,3 +209,13 @@ def test_company_named(scorecard, said, expected):
 def test_curly_apostrophes_match_like_straight_ones(scorecard):
     got, _ = outcomes(scorecard, *call(("agent", 1, "Hello, you\u2019re chatting with Rene.")))
     assert got["introduce_name"] == "pass"
+
+
+@pytest.mark.parametrize("said,item,expected", [
+    ("I booked an engineer for you.", "explanation", "pass"),
+    ("I'll rebook the delivery for Friday.", "explanation", "pass"),
+    ("Thank you for your patience today, goodbye.", "thank_you", "pass"),   # closing thanks, no hold
+])
+def test_more_real_wordings(scorecard, said, item, expected):
+    got, _ = outcomes(scorecard, *call(("agent", 10, said)))
+    assert got[item] == expected
