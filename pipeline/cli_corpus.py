@@ -98,7 +98,10 @@ def register(app: typer.Typer) -> None:
 
         card = _load_scorecard_or_exit(scorecard)
         try:
-            results = import_transcripts(file, card, store=Store(db))
+            from .redact import Redactor
+
+            # transcripts from the phone system carry card numbers too: redact before storing
+            results = import_transcripts(file, card, store=Store(db), redactor=Redactor())
         except TranscriptError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1)

@@ -18,9 +18,7 @@ turn itself (`detect.words_of`), and the score comes from `score.score_call`.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import hashlib
-import inspect
 import io
 import json
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from .activity import ActivityOptions, find_holds, measure
 from .records import CallMeta, CallResult, Span, Utterance
+from .process import call_context
 from .score import score_call
 
 WORDS_PER_SECOND = 2.5
@@ -287,8 +286,12 @@ def score_transcript(
     path: str | Path = "",
     options: ActivityOptions = ActivityOptions(),
     detector=None,
+    redactor=None,
 ) -> CallResult:
-    """One transcript call as a scored `CallResult` (channel layout 'transcript', no model)."""
+    """One transcript call as a scored `CallResult` (channel layout 'transcript', no model).
+
+    With a `redactor`, personal data leaves the text before detection and storage, as on audio.
+    """
     utterances = [u for u in timed_utterances(call.turns) if u.text]
     agent = [Span(u.start, u.end) for u in utterances if u.speaker == "agent"]
     customer = [Span(u.start, u.end) for u in utterances if u.speaker == "customer"]
@@ -296,18 +299,19 @@ def score_transcript(
     duration = (max((u.end for u in utterances), default=0.0)) + TAIL_S
     metrics = measure(duration, agent, customer, holds, utterances, options)
     language = language_code(call.language, scorecard.language)
-    context = {"department": call.department, "queue": call.queue, "call_type": call.call_type}
-    meta_fields = {f.name for f in dataclasses.fields(CallMeta)}
     meta = CallMeta(
         call_id=call.call_id, path=str(path or call.source.rsplit(":", 1)[0]), agent_id=call.agent_id,
-        agent_name=call.agent_name, started_at=call.started_at, language=language,
-        **{k: v for k, v in context.items() if k in meta_fields},
+        agent_name=call.agent_name, department=call.department, queue=call.queue, call_type=call.call_type,
+        started_at=call.started_at, language=language,
     )
-    extra = {"context": context} if "context" in inspect.signature(score_call).parameters else {}
-    score = score_call(scorecard, utterances, holds, metrics, duration, language, detector=detector, **extra)
+    redactions = []
+    if redactor is not None:
+        utterances, redactions = redactor.redact(utterances, language)
+    score = score_call(scorecard, utterances, holds, metrics, duration, language, detector=detector,
+                       context=call_context(meta))
     return CallResult(
         meta=meta, file_sha256=_content_hash(call), channel_layout="transcript", language=language, model="",
-        utterances=utterances, holds=holds, metrics=metrics, score=score,
+        utterances=utterances, holds=holds, metrics=metrics, score=score, redactions=redactions,
     )
 
 
@@ -316,6 +320,7 @@ def import_transcripts(
     scorecard,
     store=None,
     options: ActivityOptions = ActivityOptions(),
+    redactor=None,
 ) -> list[CallResult]:
     """Read, score and (with a `store`) save every call in a transcript file.
 
@@ -327,7 +332,7 @@ def import_transcripts(
 
     calls = read_transcripts(path)
     detector = Detector(scorecard)
-    results = [score_transcript(call, scorecard, path, options, detector) for call in calls]
+    results = [score_transcript(call, scorecard, path, options, detector, redactor) for call in calls]
     if store is not None:
         for result in results:
             store.save(result)

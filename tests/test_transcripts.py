@@ -145,3 +145,18 @@ def test_reimport_into_duckdb_adds_nothing_twice(tmp_path, scorecard):
     calls = store.query("SELECT call_id, channel_layout, status, language, attempts FROM calls ORDER BY call_id")
     assert list(calls["channel_layout"]) == ["transcript", "transcript"] and set(calls["status"]) == {"scored"}
     assert list(calls["attempts"]) == [2, 2]
+
+
+def test_imported_transcripts_are_redacted_before_they_are_stored(tmp_path, scorecard):
+    from pipeline.redact import Redactor, has_card_number
+    from pipeline.store import Store
+
+    call = {"id": "pay1", "turns": [
+        {"speaker": "agent", "text": "Thank you for calling, my name is Sam. Can I take the card number?", "start_ms": 0, "duration_ms": 4000},
+        {"speaker": "customer", "text": "four five three two zero one five one one two eight three zero three six six", "start_ms": 5000, "duration_ms": 6000},
+    ]}
+    store = Store(tmp_path / "t.duckdb")
+    import_transcripts(_jsonl(tmp_path / "pay.jsonl", call), scorecard, store=store, redactor=Redactor())
+    texts = store.query("SELECT text FROM utterances").text.tolist()
+    assert texts and not any(has_card_number(t) for t in texts)
+    assert "card" in set(store.query("SELECT kind FROM redactions").kind)
