@@ -8,8 +8,6 @@
 """
 from __future__ import annotations
 
-import json
-import os
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
