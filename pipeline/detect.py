@@ -47,9 +47,6 @@ class Detector:
         self.scorecard = scorecard
         self._matchers: dict[str, tuple[Matcher, set[str]]] = {}
 
-    def _tokens(self, language: str, text: str) -> tuple[str, ...]:
-        return _word_tokens(language, text)
-
     def matcher(self, language: str) -> tuple[Matcher, set[str]]:
         """The compiled matcher for a language, and the pattern keys that fell back to the
         scorecard's own language because the item has no phrases in this one."""
@@ -71,7 +68,7 @@ class Detector:
                 compiled = []
                 for pattern in patterns or []:
                     try:
-                        compiled.append(compile_pattern(pattern, lambda t: self._tokens(language, t), lists))
+                        compiled.append(compile_pattern(pattern, lambda t: _word_tokens(language, t), lists))
                     except ValueError as exc:
                         raise ValueError(f"item '{item.id}', {name} ({language}): {exc}") from None
                 if compiled:

@@ -97,8 +97,9 @@ def split_speakers(samples: np.ndarray, spans: list[Span], sample_rate: int = 16
                 (agent if is_agent else customer).append(Span(round(start, 2), round(end, 2)))
                 start = end
     pitches = (high, low) if first_high else (low, high)
-    return Diarization(_merge_short(agent), _merge_short(customer), separable, pitches)
+    return Diarization(_drop_short(agent), _drop_short(customer), separable, pitches)
 
 
-def _merge_short(spans: list[Span], min_s: float = 0.3) -> list[Span]:
+def _drop_short(spans: list[Span], min_s: float = 0.3) -> list[Span]:
+    """Stretches under `min_s` are voice-change flicker, not turns: leave them out."""
     return [s for s in spans if s.duration >= min_s]

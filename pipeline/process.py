@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from . import activity
@@ -96,13 +96,13 @@ def process_call(
                 raise AudioError("no speech in the recording (silence or music only)")
             holds = activity.find_holds(agent_spans, customer_spans, options.activity)
         with _timed(stages, "transcribe"):
-            decode = TranscribeOptions(language, options.transcribe.beam_size, options.transcribe.condition_on_previous_text)
+            decode = replace(options.transcribe, language=language)
             if audio.layout == "mono":
                 mixed, language = transcribe_channel(model, audio.mixed, "agent", decode)
                 utterances = assign_speakers(mixed, agent_spans, customer_spans)
             else:
                 agent_utts, language = transcribe_channel(model, audio.agent, "agent", decode)
-                decode = TranscribeOptions(language, decode.beam_size, decode.condition_on_previous_text)
+                decode = replace(decode, language=language)  # the customer speaks the agent's language
                 customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode) if customer_spans else ([], language)
                 utterances = sorted(agent_utts + customer_utts, key=lambda u: u.start)
         result.language = language or ""

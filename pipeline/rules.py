@@ -233,7 +233,7 @@ class RegexRule(_Windowed):
 
         hits = []
         for utterance in view.utterances:
-            if not _speaker_ok(Hit("", utterance.speaker, 0, 0, "", 0), self.speaker):
+            if self.speaker not in ("any", utterance.speaker):
                 continue
             words = words_of(utterance)
             text, starts = "", []
