@@ -27,8 +27,8 @@ def _same_audio(call: CallMeta, seen: dict[str, str]) -> CallMeta:
         return call  # missing or unreadable: process_call records why
     other = seen.setdefault(digest, call.call_id)
     if other != call.call_id and not call.problem:
-        return replace(call, problem=f"same audio as call '{other}' (sha256 {digest[:12]}); not scored twice")
-    return call
+        return replace(call, sha256=digest, problem=f"same audio as call '{other}' (sha256 {digest[:12]}); not scored twice")
+    return replace(call, sha256=digest)  # hashed once: process_call reuses it
 
 
 def plan_batch(recordings: str | Path, store: Store, manifest: str | Path | None = None) -> BatchPlan:

@@ -78,7 +78,7 @@ def process_call(
     try:
         with _timed(stages, "decode"):
             audio = load_call(meta.path, meta.channel_layout, options.default_layout)
-            result.file_sha256 = file_sha256(meta.path)
+            result.file_sha256 = meta.sha256 or file_sha256(meta.path)
         result.channel_layout = audio.layout
         extra_flags: list[str] = []
         language = meta.language or options.transcribe.language

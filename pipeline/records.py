@@ -80,6 +80,7 @@ class CallMeta:
     channel_layout: Literal["agent_left", "agent_right", "mono"] | None = None
     language: Optional[str] = None
     problem: Optional[str] = None  # why this call cannot be scored as listed (bad manifest row, duplicate audio)
+    sha256: str = ""  # content hash, when the batch planner has already read the file
 
 
 @dataclass(frozen=True)
