@@ -13,6 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -50,9 +52,6 @@ def _store(db: Path) -> Store:
 
 def _fmt(value) -> str:
     """One cell as a reviewer reads it: no NaN, no 00:00:00 on dates, yes/blank for flags."""
-    import numpy as np
-    import pandas as pd
-
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return "-"
     if isinstance(value, (bool, np.bool_)):
