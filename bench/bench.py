@@ -36,7 +36,7 @@ def _peak_mb() -> float:
 def run_baseline(files: list[str], model: str, threads: int) -> dict:
     from faster_whisper import WhisperModel
 
-    from pipeline.models import resolve_model
+    from pipeline.audio.models import resolve_model
 
     whisper = WhisperModel(resolve_model(model), device="cpu", compute_type="int8", cpu_threads=threads)
     started = time.perf_counter()
@@ -49,13 +49,13 @@ def run_baseline(files: list[str], model: str, threads: int) -> dict:
 
 
 def run_pipeline(files: list[str], model: str, threads: int) -> dict:
-    from pipeline.detect import Detector
-    from pipeline.models import load_model
+    from pipeline.scoring.detect import Detector
+    from pipeline.audio.models import load_model
     from pipeline.process import process_call
     from pipeline.records import CallMeta
-    from pipeline.redact import Redactor
-    from pipeline.score import score_call
-    from pipeline.scorecard import load_scorecard
+    from pipeline.privacy.redact import Redactor
+    from pipeline.scoring.score import score_call
+    from pipeline.scoring.scorecard import load_scorecard
 
     whisper = load_model(model, cpu_threads=threads)
     card = load_scorecard()
@@ -90,8 +90,8 @@ def run_flow(folder: str, model: str, threads: int) -> dict:
     from flows.nightly import nightly_scoring
 
     from pipeline.rescore import rescore
-    from pipeline.scorecard import load_scorecard
-    from pipeline.store import Store
+    from pipeline.scoring.scorecard import load_scorecard
+    from pipeline.store.database import Store
 
     with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=120):
         started = time.perf_counter()
@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--flow", action="store_true", help="also time the Prefect flow (a folder only)")
     args = parser.parse_args()
 
-    from pipeline.audio import SUPPORTED_SUFFIXES
+    from pipeline.audio.decode import SUPPORTED_SUFFIXES
 
     files: list[str] = []
     for item in args.inputs:

@@ -39,19 +39,19 @@ def main() -> int:
     ap.add_argument("--no-redact", action="store_true", help="skip redaction (the nightly flow redacts)")
     args = ap.parse_args()
 
-    from pipeline.evaluate import evaluate, render_text
-    from pipeline.models import load_model
+    from pipeline.scoring.evaluate import evaluate, render_text
+    from pipeline.audio.models import load_model
     from pipeline.process import PipelineOptions, process_call
     from pipeline.records import CallMeta
-    from pipeline.scorecard import load_scorecard
-    from pipeline.transcripts import predicted_outcomes
+    from pipeline.scoring.scorecard import load_scorecard
+    from pipeline.ingest.transcripts import predicted_outcomes
 
     t0 = time.perf_counter()
     model = load_model(args.model, cpu_threads=args.threads)
     scorecard = load_scorecard()
     redactor = None
     if not args.no_redact:
-        from pipeline.redact import Redactor
+        from pipeline.privacy.redact import Redactor
         redactor = Redactor()
     options = PipelineOptions(model=args.model)
     print(f"model {args.model} ({args.threads} thread(s)), scorecard {scorecard.id}; "

@@ -19,17 +19,19 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline.activity import ActivityOptions
+from pipeline.audio.activity import ActivityOptions
 from pipeline.batch import CallSummary, plan_batch, summary_markdown
-from pipeline.detect import Detector
-from pipeline.models import load_model
+from pipeline.scoring.detect import Detector
+from pipeline.audio.models import load_model
 from pipeline.process import PipelineOptions, process_call
 from pipeline.records import CallMeta
-from pipeline.redact import Redactor
-from pipeline.retention import apply_retention
-from pipeline.scorecard import DEFAULT_SCORECARD, load_scorecard
-from pipeline.store import DEFAULT_DB, Store
-from pipeline.transcribe import TranscribeOptions
+from pipeline.privacy.redact import Redactor
+from pipeline.store.retention import apply_retention
+from pipeline.scoring.scorecard import DEFAULT_SCORECARD, load_scorecard
+from pipeline.settings import DEFAULT_MODEL, default_db
+from pipeline.store.database import Store
+from pipeline.store.writes import save_call
+from pipeline.audio.transcribe import TranscribeOptions
 
 
 class _Progress:
@@ -47,7 +49,7 @@ def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detec
                store: Store, run_id: str, progress: _Progress) -> CallSummary:
     """Score one recording and store it (one transaction); failures are stored with their reason."""
     result = process_call(meta, model, scorecard, options, detector, redactor)
-    store.save(result, run_id)
+    save_call(store, result, run_id)
     summary = CallSummary.of(result)
     state = f"score {summary.score:g}" if summary.score is not None else summary.status
     flag = " FLAGGED" if summary.flagged else ""
@@ -61,9 +63,9 @@ def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detec
 @flow(name="callqa-nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def nightly_scoring(
     recordings: str,
-    db: str = str(DEFAULT_DB),
+    db: str | None = None,
     scorecard: str = str(DEFAULT_SCORECARD),
-    model: str = "base",
+    model: str = DEFAULT_MODEL,
     manifest: str | None = None,
     default_layout: str = "agent_left",
     language: str | None = None,
@@ -73,7 +75,8 @@ def nightly_scoring(
 ) -> dict:
     """Score the recordings in `recordings` that the database does not have yet.
 
-    With `retention_days`, transcripts (not scores) older than that are purged after scoring.
+    `db` defaults to `pipeline.settings.default_db()`. With `retention_days`, transcripts (not
+    scores) older than that are purged after scoring.
     """
     logger = get_run_logger()
     started, run_id = time.perf_counter(), uuid.uuid4().hex[:12]
@@ -84,7 +87,7 @@ def nightly_scoring(
         activity=ActivityOptions(min_hold_s=min_hold_s),
         transcribe=TranscribeOptions(language=language),
     )
-    store = Store(db)
+    store = Store(db or default_db())
     with store.run_lock():  # a second run on this database refuses instead of racing
         plan = plan_batch(recordings, store, manifest)
         for warning in plan.warnings:

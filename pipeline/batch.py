@@ -5,10 +5,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
-from .audio import file_sha256
-from .inputs import discover
-from .records import CallMeta, CallResult
-from .store import Store
+from pipeline.audio.decode import file_sha256
+from pipeline.ingest.recordings import discover
+from pipeline.records import CallMeta, CallResult
+from pipeline.store import reads
+from pipeline.store.database import Store
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ def plan_batch(recordings: str | Path, store: Store, manifest: str | Path | None
     """
     warnings: list[str] = []
     calls = discover(recordings, manifest, warnings)
-    done = store.scored_call_ids()
-    hashes = store.scored_hashes()
+    done = reads.scored_call_ids(store)
+    hashes = reads.scored_hashes(store)
     todo, skipped, duplicates, seen = [], [], [], set()
     for call in calls:
         if call.call_id in seen:

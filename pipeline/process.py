@@ -12,15 +12,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from . import activity
-from .activity import ActivityOptions
-from .audio import AudioError, file_sha256, load_call
-from .detect import Detector
-from .diarize import split_speakers
-from .records import CallMeta, CallResult
-from .redact import Redactor
-from .score import score_call
-from .transcribe import TranscribeOptions, assign_speakers, transcribe_channel
+from pipeline.audio import activity
+from pipeline.audio.activity import ActivityOptions
+from pipeline.audio.decode import AudioError, file_sha256, load_call
+from pipeline.scoring.detect import Detector
+from pipeline.audio.diarize import split_speakers
+from pipeline.records import CallMeta, CallResult
+from pipeline.settings import DEFAULT_MODEL
+from pipeline.privacy.redact import Redactor
+from pipeline.scoring.score import score_call
+from pipeline.audio.transcribe import TranscribeOptions, assign_speakers, transcribe_channel
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,11 @@ class PipelineOptions:
       transcribe: Whisper decoding settings.
     """
 
-    model: str = "base"
+    model: str = DEFAULT_MODEL
     default_layout: str = "agent_left"
     redact: bool = True
     activity: ActivityOptions = field(default_factory=ActivityOptions)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
-
-
-def call_context(meta: CallMeta) -> dict[str, str]:
-    """What scorecard applicability may test about a call."""
-    return {"department": meta.department, "queue": meta.queue, "call_type": meta.call_type}
 
 
 @contextmanager
@@ -113,7 +109,7 @@ def process_call(
             result.metrics = activity.measure(audio.duration_s, agent_spans, customer_spans, holds, utterances, options.activity)
             result.score = score_call(
                 scorecard, utterances, holds, result.metrics, audio.duration_s, result.language,
-                extra_flags, detector, context=call_context(meta),
+                extra_flags, detector, context=meta.context,
             )
         result.utterances, result.holds = utterances, holds
     except AudioError as exc:

@@ -39,6 +39,17 @@ class Utterance:
             return 1.0
         return sum(w.probability for w in self.words) / len(self.words)
 
+    def timed_words(self) -> tuple[Word, ...]:
+        """The words; for text without word times (imports), times spread evenly over the turn."""
+        if self.words:
+            return self.words
+        parts = self.text.split()
+        step = (self.end - self.start) / max(len(parts), 1)
+        return tuple(
+            Word(p, round(self.start + i * step, 2), round(self.start + (i + 1) * step, 2), 1.0)
+            for i, p in enumerate(parts)
+        )
+
 
 @dataclass(frozen=True)
 class Span:
@@ -81,6 +92,11 @@ class CallMeta:
     language: Optional[str] = None
     problem: Optional[str] = None  # why this call cannot be scored as listed (bad manifest row, duplicate audio)
     sha256: str = ""  # content hash, when the batch planner has already read the file
+
+    @property
+    def context(self) -> dict[str, str]:
+        """What scorecard applicability (`applies_if`) may test about a call."""
+        return {"department": self.department, "queue": self.queue, "call_type": self.call_type}
 
 
 @dataclass(frozen=True)

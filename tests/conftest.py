@@ -20,7 +20,7 @@ SAMPLES = ROOT / "data" / "samples"
 
 @pytest.fixture(scope="session")
 def scorecard():
-    from pipeline.scorecard import load_scorecard
+    from pipeline.scoring.scorecard import load_scorecard
 
     return load_scorecard()
 

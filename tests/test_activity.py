@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.activity import ActivityOptions, find_holds, measure
+from pipeline.audio.activity import ActivityOptions, find_holds, measure
 from pipeline.records import Span
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.records import Hold, Utterance
-from pipeline.score import score_call
+from pipeline.scoring.score import score_call
 
 
 def call(*turns, holds=(), duration=None):

@@ -8,8 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.cli_corpus import register
-from pipeline.evaluate import Disagreement, LabelError, evaluate, load_labels, render_text
+from pipeline.cli.corpus import register
+from pipeline.scoring.evaluate import Disagreement, LabelError, evaluate, load_labels, render_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "data" / "eval"
@@ -149,7 +149,7 @@ def test_command_errors(tmp_path):
     assert result.exit_code == 1 and "bad.jsonl:1" in result.output and "unknown speaker" in result.output
     _, labels = _write_corpus(tmp_path)
     result = runner.invoke(_app(), ["eval", str(labels), "--db", str(tmp_path / "missing.duckdb")], terminal_width=200)
-    assert result.exit_code == 1 and "no callqa database" in result.output
+    assert result.exit_code == 2 and "no callqa database" in result.output
 
 
 def test_eval_corpus_runs_and_prints_per_item_f1():
@@ -169,7 +169,7 @@ def test_eval_corpus_runs_and_prints_per_item_f1():
 
 
 def test_corpus_labels_cover_every_transcript_and_item():
-    from pipeline.transcripts import read_transcripts
+    from pipeline.ingest.transcripts import read_transcripts
 
     for stem in ("shared", "synthetic"):
         calls = read_transcripts(EVAL / f"{stem}_transcripts.jsonl")

@@ -7,8 +7,8 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from pipeline.audio import AudioError, load_call
-from pipeline.inputs import discover
+from pipeline.audio.decode import AudioError, load_call
+from pipeline.ingest.recordings import discover
 
 
 def write_wav(path, channels: list[np.ndarray], rate=8000):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.models import ModelNotAvailable, resolve_model
+from pipeline.audio.models import ModelNotAvailable, resolve_model
 
 
 def test_packaged_models_resolve_to_local_directories():

@@ -13,7 +13,7 @@ import struct
 import pytest
 
 from conftest import SAMPLES
-from pipeline.store import Store
+from pipeline.store.database import Store
 
 LABELS = {label["call_id"]: label for label in json.loads((SAMPLES / "labels.json").read_text())}
 PHRASE_ITEMS = ("greeting", "introduce_name", "introduce_company", "duration", "explanation", "thank_you")
@@ -145,7 +145,7 @@ def test_rerun_adds_nothing_twice_and_scores_new_files(batch, store):
 def test_cli_reads_results_back(batch):
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
+    from flows.cli import app
 
     _, db, _ = batch
     runner = CliRunner()
@@ -161,9 +161,10 @@ def test_cli_reads_results_back(batch):
 def test_rescore_with_a_new_scorecard_version_keeps_the_old_and_needs_no_audio(batch, tmp_path):
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
-    from pipeline.rescore import compare, rescore
-    from pipeline.scorecard import DEFAULT_SCORECARD, load_scorecard
+    from flows.cli import app
+    from pipeline.rescore import rescore
+    from pipeline.store.reads import compare_versions as compare
+    from pipeline.scoring.scorecard import DEFAULT_SCORECARD, load_scorecard
 
     _, db, _ = batch
     copy = tmp_path / "rescore.duckdb"

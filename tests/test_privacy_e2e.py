@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.redact import has_card_number
-from pipeline.store import Store
+from pipeline.privacy.redact import has_card_number
+from pipeline.store.database import Store
 
 DATA = Path(__file__).parent / "data"
 

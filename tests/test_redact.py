@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.records import Utterance, Word
-from pipeline.redact import (
+from pipeline.privacy.redact import (
     Redaction,
     Redactor,
     fodselsnummer_valid,
@@ -469,9 +469,9 @@ def test_property_no_luhn_valid_card_survives(redactor):
 # End to end: real audio, real Whisper
 # --------------------------------------------------------------------------------------------
 def test_end_to_end_synthetic_card_payment_call(redactor):
-    from pipeline.audio import load_call
-    from pipeline.models import load_model
-    from pipeline.transcribe import TranscribeOptions, transcribe_channel
+    from pipeline.audio.decode import load_call
+    from pipeline.audio.models import load_model
+    from pipeline.audio.transcribe import TranscribeOptions, transcribe_channel
 
     meta = json.loads((DATA / "pii_call.json").read_text())
     audio = load_call(DATA / "pii_call.flac", layout="agent_left")

@@ -21,7 +21,7 @@ import pytest
 from pydub import AudioSegment
 
 from conftest import ROOT, SAMPLES
-from pipeline.store import Store
+from pipeline.store.database import Store
 
 CALLQA = str(Path(sys.executable).with_name("callqa"))
 GOOD = "c01_model_call.ogg"
@@ -235,7 +235,7 @@ def test_second_run_is_refused_and_readers_get_in_while_one_writes(tmp_path):
 
 
 def test_retention_deletes_words_and_recordings_keeps_scores(bad_batch, tmp_path):
-    from pipeline.retention import apply_retention
+    from pipeline.store.retention import apply_retention
 
     _, db, _, _ = bad_batch
     copy = tmp_path / "r.duckdb"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.activity import measure
+from pipeline.audio.activity import measure
 from pipeline.records import Hold, Span, Utterance, Word
-from pipeline.score import score_call
-from pipeline.scorecard import SCORECARD_DIR, ScorecardError, load_scorecard, parse_scorecard
+from pipeline.scoring.score import score_call
+from pipeline.scoring.scorecard import SCORECARD_DIR, ScorecardError, load_scorecard, parse_scorecard
 
 
 def card(items_yaml: str, extra: str = ""):

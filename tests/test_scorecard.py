@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.scorecard import DEFAULT_SCORECARD, ScorecardError, load_scorecard, parse_scorecard
+from pipeline.scoring.scorecard import DEFAULT_SCORECARD, ScorecardError, load_scorecard, parse_scorecard
 
 MINIMAL = """\
 id: mini

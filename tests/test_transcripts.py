@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pipeline.transcripts import (
+from pipeline.ingest.transcripts import (
     TranscriptError, import_transcripts, language_code, read_transcripts, timed_utterances, Turn,
 )
 
@@ -128,13 +128,15 @@ def test_missing_file_is_a_transcript_error(tmp_path):
 
 
 def test_reimport_into_duckdb_adds_nothing_twice(tmp_path, scorecard):
-    from pipeline.store import Store
+    from pipeline.store.database import Store
+    from pipeline.store.writes import save_call
 
     path = _jsonl(tmp_path / "calls.jsonl", MODEL_CALL, {**MODEL_CALL, "id": "t2", "agent_id": "a8"})
     store = Store(tmp_path / "qa.duckdb")
     counts = []
     for _ in range(2):
-        import_transcripts(path, scorecard, store=store)
+        for result in import_transcripts(path, scorecard):
+            save_call(store, result)
         counts.append({
             table: int(store.query(f"SELECT count(*) AS n FROM {table}")["n"][0])
             for table in ("calls", "utterances", "holds", "metrics", "item_results", "call_scores", "findings")
@@ -148,15 +150,17 @@ def test_reimport_into_duckdb_adds_nothing_twice(tmp_path, scorecard):
 
 
 def test_imported_transcripts_are_redacted_before_they_are_stored(tmp_path, scorecard):
-    from pipeline.redact import Redactor, has_card_number
-    from pipeline.store import Store
+    from pipeline.privacy.redact import Redactor, has_card_number
+    from pipeline.store.database import Store
+    from pipeline.store.writes import save_call
 
     call = {"id": "pay1", "turns": [
         {"speaker": "agent", "text": "Thank you for calling, my name is Sam. Can I take the card number?", "start_ms": 0, "duration_ms": 4000},
         {"speaker": "customer", "text": "four five three two zero one five one one two eight three zero three six six", "start_ms": 5000, "duration_ms": 6000},
     ]}
     store = Store(tmp_path / "t.duckdb")
-    import_transcripts(_jsonl(tmp_path / "pay.jsonl", call), scorecard, store=store, redactor=Redactor())
+    for result in import_transcripts(_jsonl(tmp_path / "pay.jsonl", call), scorecard, redactor=Redactor()):
+        save_call(store, result)
     texts = store.query("SELECT text FROM utterances").text.tolist()
     assert texts and not any(has_card_number(t) for t in texts)
     assert "card" in set(store.query("SELECT kind FROM redactions").kind)

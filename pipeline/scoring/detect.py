@@ -14,9 +14,9 @@ import spacy
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from .patterns import NAME_NORM, NUM_NORM, compile_pattern
-from .records import Utterance, Word
-from .rules import ANY_LANGUAGE, CallView, Hit, Verdict
+from pipeline.scoring.patterns import NAME_NORM, NUM_NORM, compile_pattern
+from pipeline.records import Utterance, Word
+from pipeline.scoring.rules import ANY_LANGUAGE, CallView, Hit, Verdict
 
 
 @lru_cache(maxsize=None)
@@ -26,18 +26,6 @@ def blank_nlp(language: str):
         return spacy.blank(language)
     except Exception:
         return spacy.blank("xx")
-
-
-def words_of(utterance: Utterance) -> tuple[Word, ...]:
-    """The utterance's words; for text without word times (imports), times spread evenly."""
-    if utterance.words:
-        return utterance.words
-    parts = utterance.text.split()
-    step = (utterance.end - utterance.start) / max(len(parts), 1)
-    return tuple(
-        Word(p, round(utterance.start + i * step, 2), round(utterance.start + (i + 1) * step, 2), 1.0)
-        for i, p in enumerate(parts)
-    )
 
 
 class Detector:
@@ -85,7 +73,7 @@ class Detector:
         numbers = {w.lower() for w in self.scorecard.words("number", language)}
         hits: dict[str, list[Hit]] = {}
         for utterance in utterances:
-            words = words_of(utterance)
+            words = utterance.timed_words()
             tokens, owner = [], []
             for index, word in enumerate(words):
                 for token in _word_tokens(language, word.text):

@@ -19,7 +19,7 @@ from typing import Any, Callable, ClassVar, Literal, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
-from .records import Finding, Hold, Metrics, Outcome, Utterance
+from pipeline.records import Finding, Hold, Metrics, Outcome, Utterance
 
 RULE_KINDS: dict[str, type["Rule"]] = {}
 ANY_LANGUAGE = "*"
@@ -229,13 +229,11 @@ class RegexRule(_Windowed):
         return True
 
     def evaluate(self, key: str, view: CallView) -> Verdict:
-        from .detect import words_of  # detect imports rules; import here to keep the graph one-way
-
         hits = []
         for utterance in view.utterances:
             if self.speaker not in ("any", utterance.speaker):
                 continue
-            words = words_of(utterance)
+            words = utterance.timed_words()
             text, starts = "", []
             for word in words:
                 starts.append(len(text))

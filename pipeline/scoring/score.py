@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .detect import Detector, evaluate
-from .records import CallScore, Hold, ItemResult, Metrics, Utterance
-from .rules import CallView, Verdict
+from pipeline.scoring.detect import Detector, evaluate
+from pipeline.records import CallScore, Hold, ItemResult, Metrics, Utterance
+from pipeline.scoring.rules import CallView, Verdict
 
 
 def weighted_score(items: Sequence[ItemResult]) -> float | None:

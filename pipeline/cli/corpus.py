@@ -16,23 +16,17 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from .evaluate import (
+from pipeline.scoring.evaluate import (
     LABEL_OUTCOMES, METRIC_HEADER, LabelError, Report, confusion_rows, evaluate, load_labels, metric_rows,
 )
-from .scorecard import DEFAULT_SCORECARD, ScorecardError, load_scorecard
-from .store import DEFAULT_DB, Store
-
-console = Console()
-
-PREDICTED_SQL = """
-SELECT i.call_id, i.item_id, i.outcome
-FROM latest_scores s
-JOIN item_results i
-  ON i.call_id = s.call_id AND i.scorecard_id = s.scorecard_id AND i.scorecard_version = s.scorecard_version
-WHERE s.scorecard_id = ?
-"""
+from pipeline.cli.common import (
+    EXIT_BUSY, EXIT_CALLS_FAILED, console, db_option, fail, open_reader, resolve_db, scorecard_or_exit,
+)
+from pipeline.scoring.scorecard import DEFAULT_SCORECARD
+from pipeline.store import reads
 
 
 def _rich_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
@@ -75,13 +69,6 @@ def print_report(report: Report, show_disagreements: bool = True, out: Console =
         out.print(table)
 
 
-def _load_scorecard_or_exit(path: Path):
-    try:
-        return load_scorecard(path)
-    except ScorecardError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2)
-
 
 def register(app: typer.Typer) -> None:
     """Add `import` and `eval` to the main `callqa` app."""
@@ -89,44 +76,50 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_cmd(
         file: Path = typer.Argument(..., help="Transcript file: JSON Lines, a JSON list, or CSV (call_id,speaker,start,end,text)."),
-        db: Path = typer.Option(DEFAULT_DB, "--db", help="DuckDB file with the results."),
+        db: Optional[Path] = db_option(),
         scorecard: Path = typer.Option(DEFAULT_SCORECARD, "--scorecard", help="Scorecard YAML file."),
     ) -> None:
         """Score the calls in a transcript file into the database (a call imported again is replaced)."""
-        from .store import StoreBusy
-        from .transcripts import TranscriptError, import_transcripts
+        from pipeline.ingest.transcripts import TranscriptError, import_transcripts
+        from pipeline.privacy.redact import Redactor
+        from pipeline.store.database import Store, StoreBusy
+        from pipeline.store.writes import save_call
 
-        card = _load_scorecard_or_exit(scorecard)
+        card = scorecard_or_exit(scorecard)
+        if not file.is_file():
+            fail(f"transcript file not found: {file}")
         try:
-            from .redact import Redactor
-
             # transcripts from the phone system carry card numbers too: redact before storing
-            results = import_transcripts(file, card, store=Store(db), redactor=Redactor())
+            results = import_transcripts(file, card, redactor=Redactor())
         except TranscriptError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1)
+            fail(str(exc), EXIT_CALLS_FAILED)
+        store = Store(resolve_db(db))
+        try:
+            with store.run_lock():
+                for result in results:
+                    save_call(store, result)
         except StoreBusy as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(3)
-        table = Table(title=f"Imported from {file}", title_justify="left", header_style="bold")
+            fail(str(exc), EXIT_BUSY)
+        table = Table(title=escape(f"Imported from {file}"), title_justify="left", header_style="bold")
         for column in ("call", "agent", "turns", "holds", "score", "flagged", "not passed"):
             table.add_column(column, overflow="fold")
         for r in results:
             score = r.score
             not_passed = ", ".join(f"{i.item_id} {i.outcome}" for i in score.items if i.outcome in ("fail", "uncertain"))
             table.add_row(
-                r.meta.call_id, r.meta.agent_id, str(len(r.utterances)), str(len(r.holds)),
+                escape(r.meta.call_id), escape(r.meta.agent_id), str(len(r.utterances)), str(len(r.holds)),
                 "-" if score.score is None else f"{score.score:g}", "yes" if score.flagged else "", not_passed,
                 style="yellow" if score.flagged else "",
             )
         console.print(table)
         flagged = sum(1 for r in results if r.score.flagged)
-        console.print(f"imported {len(results)} calls, flagged {flagged}, scorecard {card.id}@{card.version}. Database: {db}")
+        console.print(f"imported {len(results)} calls, flagged {flagged}, scorecard {card.id}@{card.version}. "
+                      f"Database: {escape(str(store.path))}")
 
     @app.command("eval")
     def eval_cmd(
         labels: List[Path] = typer.Argument(..., help="Labels file(s): JSON list or JSONL of {call_id, expected_items}."),
-        db: Path = typer.Option(DEFAULT_DB, "--db", help="DuckDB file with the results."),
+        db: Optional[Path] = db_option(),
         scorecard_id: str = typer.Option("aidet", "--scorecard-id", help="Which scorecard's latest results to read."),
         transcripts: Optional[List[Path]] = typer.Option(
             None, "--transcripts", help="Score these transcript files in memory instead of reading the database (repeatable)."),
@@ -137,13 +130,12 @@ def register(app: typer.Typer) -> None:
         try:
             expected = load_labels(*labels)
         except LabelError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2)
+            fail(str(exc))
         if transcripts:
-            from .detect import Detector
-            from .transcripts import TranscriptError, read_transcripts, score_transcript
+            from pipeline.scoring.detect import Detector
+            from pipeline.ingest.transcripts import TranscriptError, read_transcripts, score_transcript
 
-            card = _load_scorecard_or_exit(scorecard)
+            card = scorecard_or_exit(scorecard)
             detector = Detector(card)
             predicted: dict[str, dict[str, str]] = {}
             try:
@@ -152,21 +144,16 @@ def register(app: typer.Typer) -> None:
                         result = score_transcript(call, card, path, detector=detector)
                         predicted[call.call_id] = {i.item_id: i.outcome for i in result.score.items}
             except TranscriptError as exc:
-                console.print(f"[red]{exc}[/red]")
-                raise typer.Exit(2)
+                fail(str(exc))
             source = f"{len(transcripts)} transcript file(s), scorecard {card.id}@{card.version}"
         else:
-            try:
-                store = Store(db, read_only=True)
-            except FileNotFoundError as exc:
-                console.print(f"[red]{exc}[/red]")
-                raise typer.Exit(1)
-            frame = store.query(PREDICTED_SQL, [scorecard_id])
+            store = open_reader(db)
+            frame = reads.predicted_items(store, scorecard_id)
             predicted = {}
             for call_id, item_id, outcome in frame.itertuples(index=False):
                 if call_id in expected:
                     predicted.setdefault(call_id, {})[item_id] = outcome
-            source = f"{db}, latest '{scorecard_id}' scores"
+            source = f"{store.path}, latest '{scorecard_id}' scores"
         report = evaluate(predicted, expected)
         console.print(f"labels: {', '.join(str(p) for p in labels)} ({len(expected)} calls); predictions: {source}")
         print_report(report, disagreements)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .records import Span
+from pipeline.records import Span
 
 FRAME_S, HOP_S = 0.04, 0.02
 

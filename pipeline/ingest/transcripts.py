@@ -13,7 +13,7 @@ next starts 0.7 s after it, so a typed chat still has an order, an opening and a
 holds). Speakers are `agent` or `customer`; common synonyms are mapped, anything else is an error
 naming the file and line. Holds and metrics come from the turns' spans exactly as from speech
 activity (`activity.find_holds`, `activity.measure`), detection spreads word times over each
-turn itself (`detect.words_of`), and the score comes from `score.score_call`.
+turn itself (`Utterance.timed_words`), and the score comes from `score.score_call`.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from .activity import ActivityOptions, find_holds, measure
-from .records import CallMeta, CallResult, Span, Utterance
-from .process import call_context
-from .score import score_call
+from pipeline.audio.activity import ActivityOptions, find_holds, measure
+from pipeline.records import CallMeta, CallResult, Span, Utterance
+from pipeline.scoring.detect import Detector
+from pipeline.scoring.score import score_call
 
 WORDS_PER_SECOND = 2.5
 TURN_GAP_S = 0.7
@@ -308,7 +308,7 @@ def score_transcript(
     if redactor is not None:
         utterances, redactions = redactor.redact(utterances, language)
     score = score_call(scorecard, utterances, holds, metrics, duration, language, detector=detector,
-                       context=call_context(meta))
+                       context=meta.context)
     return CallResult(
         meta=meta, file_sha256=_content_hash(call), channel_layout="transcript", language=language, model="",
         utterances=utterances, holds=holds, metrics=metrics, score=score, redactions=redactions,
@@ -318,25 +318,16 @@ def score_transcript(
 def import_transcripts(
     path: str | Path,
     scorecard,
-    store=None,
     options: ActivityOptions = ActivityOptions(),
     redactor=None,
 ) -> list[CallResult]:
-    """Read, score and (with a `store`) save every call in a transcript file.
+    """Read and score every call in a transcript file; the caller saves them (`writes.save_call`).
 
-    Saving replaces what the database holds for each call id, so importing the same file again
-    adds nothing twice (and an edited transcript or scorecard replaces the old result).
-    The whole file is read and checked before anything is saved.
+    The whole file is read and checked before anything is scored, so a bad file saves nothing.
     """
-    from .detect import Detector
-
     calls = read_transcripts(path)
     detector = Detector(scorecard)
-    results = [score_transcript(call, scorecard, path, options, detector, redactor) for call in calls]
-    if store is not None:
-        for result in results:
-            store.save(result)
-    return results
+    return [score_transcript(call, scorecard, path, options, detector, redactor) for call in calls]
 
 
 def predicted_outcomes(results: Iterable[CallResult]) -> dict[str, dict[str, str]]:

@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .records import Hold, Metrics, Span, Utterance
+from pipeline.records import Hold, Metrics, Span, Utterance
 
 
 @dataclass(frozen=True)

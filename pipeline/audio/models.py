@@ -13,7 +13,8 @@ import os
 import shutil
 from pathlib import Path
 
-DEFAULT_MODEL = "base"
+from pipeline.settings import DEFAULT_MODEL, downloads_allowed, model_cache_dir
+
 _REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 
 
@@ -26,14 +27,6 @@ def _package_dir(package: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(list(spec.submodule_search_locations)[0])
-
-
-def model_cache_dir() -> Path:
-    """Where split weights are joined into a loadable directory (once per machine)."""
-    root = os.environ.get("CALLQA_MODEL_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "callqa", "models"
-    )
-    return Path(root)
 
 
 def _is_model_dir(path: Path) -> bool:
@@ -105,7 +98,7 @@ def resolve_model(name_or_path: str = DEFAULT_MODEL) -> str:
         raise ModelNotAvailable(
             f"Whisper '{name_or_path}' weights are not installed: {_INSTALL_HINT[name_or_path]}"
         )
-    if os.environ.get("CALLQA_ALLOW_DOWNLOAD") == "1":
+    if downloads_allowed():
         return name_or_path
     try:
         from faster_whisper.utils import download_model
@@ -127,7 +120,7 @@ def load_model(name_or_path: str = DEFAULT_MODEL, *, cpu_threads: int = 0, num_w
     from faster_whisper import WhisperModel
 
     resolved = resolve_model(name_or_path)
-    if os.environ.get("CALLQA_ALLOW_DOWNLOAD") != "1":
+    if not downloads_allowed():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return WhisperModel(
         resolved,

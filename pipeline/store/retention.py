@@ -1,4 +1,4 @@
-"""Retention: after N days, delete recordings and transcripts, keep scores and metrics.
+"""Retention: after N days, delete transcripts (and optionally recordings), keep scores and metrics.
 
 Scores, item results, metrics, holds and the times of findings stay (they are what scorecards
 and trends are made of); the words go: utterances are deleted, the quoted words of findings are
@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .store import Store
+from pipeline.store.database import Store
+from pipeline.store.writes import purge_transcripts
 
 
 @dataclass(frozen=True)
@@ -26,28 +27,14 @@ def apply_retention(store: Store, days: int, delete_recordings: bool = False, no
     if days < 0:
         raise ValueError("days must be 0 or more")
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
-    cutoff = now - timedelta(days=days)
-    with store.connect() as con:
-        rows = con.execute(
-            "SELECT call_id, source_path FROM calls WHERE purged_at IS NULL AND coalesce(started_at, processed_at) < ?",
-            [cutoff],
-        ).fetchall()
-        ids = [r[0] for r in rows]
-        utterances = 0
-        if ids:
-            con.execute("BEGIN TRANSACTION")
-            utterances = con.execute("SELECT count(*) FROM utterances WHERE call_id IN (SELECT unnest(?))", [ids]).fetchone()[0]
-            con.execute("DELETE FROM utterances WHERE call_id IN (SELECT unnest(?))", [ids])
-            con.execute("UPDATE findings SET text = NULL WHERE call_id IN (SELECT unnest(?)) AND speaker IS NOT NULL", [ids])
-            con.execute("UPDATE calls SET purged_at = ? WHERE call_id IN (SELECT unnest(?))", [now, ids])
-            con.execute("COMMIT")
+    purged, utterances = purge_transcripts(store, now - timedelta(days=days), now)
     deleted = missing = 0
     if delete_recordings:
-        for _, source in rows:
+        for _, source in purged:
             path = Path(source)
             if path.is_file():
                 path.unlink()
                 deleted += 1
             else:
                 missing += 1
-    return Purged(len(ids), utterances, deleted, missing)
+    return Purged(len(purged), utterances, deleted, missing)

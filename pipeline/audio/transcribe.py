@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .records import Span, Utterance, Word
+from pipeline.records import Span, Utterance, Word
 
 
 @dataclass(frozen=True)

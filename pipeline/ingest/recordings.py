@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .audio import SUPPORTED_SUFFIXES
-from .records import CallMeta
+from pipeline.audio.decode import SUPPORTED_SUFFIXES
+from pipeline.records import CallMeta
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("file", "call_id", "agent_id", "agent_name", "department", "queue", "call_type", "started_at",

@@ -1,0 +1,118 @@
+"""The `callqa` command: the library's commands (`pipeline.cli`) plus those that start flows.
+
+    callqa score RECORDINGS      run the nightly flow once (Prefect), then print its summary
+    callqa serve RECORDINGS      run it on a schedule against a local Prefect server
+
+Usage mistakes are caught before Prefect starts or anything is created: one line, exit 2.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline.audio.models import ModelNotAvailable, resolve_model
+from pipeline.cli.common import (
+    EXIT_BUSY, EXIT_CALLS_FAILED, console, db_option, fail, fmt, resolve_db, scorecard_or_exit,
+)
+from pipeline.cli.main import app
+from pipeline.scoring.scorecard import DEFAULT_SCORECARD
+from pipeline.settings import DEFAULT_MODEL
+
+
+class Channel(str, Enum):
+    left = "left"
+    right = "right"
+
+
+def check_inputs(recordings: Path, manifest: Optional[Path], model: str, scorecard: Path) -> None:
+    """Everything a run needs that a user can get wrong, checked before anything is created."""
+    if not recordings.exists():
+        fail(f"recordings folder not found: {recordings}")
+    if not recordings.is_dir():
+        fail(f"not a folder: {recordings} (give the folder that holds the recordings)")
+    if manifest is not None and not manifest.is_file():
+        fail(f"manifest not found or not a file: {manifest}")
+    scorecard_or_exit(scorecard)
+    try:
+        resolve_model(model)
+    except ModelNotAvailable as exc:
+        fail(str(exc))
+
+
+ModelOption = typer.Option(DEFAULT_MODEL, help="Whisper model: base, tiny.en, or a CTranslate2 model directory.")
+
+
+@app.command()
+def score(
+    recordings: Path = typer.Argument(..., help="Folder of recordings (wav, mp3, flac, ogg, m4a)."),
+    db: Optional[Path] = db_option(),
+    scorecard: Path = typer.Option(DEFAULT_SCORECARD, help="Scorecard YAML file."),
+    model: str = ModelOption,
+    manifest: Optional[Path] = typer.Option(None, help="Manifest CSV (default: RECORDINGS/manifest.csv if present)."),
+    agent_channel: Channel = typer.Option(Channel.left, help="Agent's channel in stereo files the manifest says nothing about."),
+    language: Optional[str] = typer.Option(None, help="Language code for every call (default: detect per call)."),
+    concurrency: int = typer.Option(2, min=1, help="Calls transcribed at the same time."),
+    min_hold: float = typer.Option(20.0, min=1.0, help="Seconds without agent speech that make a hold."),
+    retention_days: Optional[int] = typer.Option(None, min=0, help="After scoring, purge transcripts older than this."),
+) -> None:
+    """Score every recording in RECORDINGS not yet in the database (the nightly flow, run once).
+
+    Exit 0 when every call scored, 1 when some failed (reasons in the database), 2 on a usage
+    mistake, 3 when another run holds the database.
+    """
+    check_inputs(recordings, manifest, model, scorecard)
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.nightly import nightly_scoring
+    from pipeline.store.database import StoreBusy
+
+    database = resolve_db(db)
+    flow = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
+    try:
+        outcome = flow(
+            recordings=str(recordings), db=str(database), scorecard=str(scorecard), model=model,
+            manifest=str(manifest) if manifest else None, default_layout=f"agent_{agent_channel.value}",
+            language=language, concurrency=concurrency, min_hold_s=min_hold, retention_days=retention_days,
+        )
+    except StoreBusy as exc:
+        fail(str(exc), EXIT_BUSY)
+    table = Table(title=f"Run {outcome['run_id']}", title_justify="left", header_style="bold")
+    for column in ("call", "agent", "status", "score", "flagged", "why"):
+        table.add_column(column, overflow="fold")
+    for call in outcome["calls"]:
+        style = "red" if call["status"] == "failed" else ("yellow" if call["flagged"] else "")
+        table.add_row(escape(call["call_id"]), escape(call["agent_id"]), call["status"], fmt(call["score"]),
+                      "yes" if call["flagged"] else "", escape(call["detail"]), style=style)
+    console.print(table)
+    for warning in outcome["warnings"]:
+        console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
+    console.print(
+        f"scored {outcome['scored']}, failed {outcome['failed']}, skipped {outcome['skipped']} "
+        f"(already scored), flagged {outcome['flagged']}, in {outcome['wall_s']} s. Database: {escape(str(database))}"
+    )
+    if outcome["failed"]:
+        raise typer.Exit(EXIT_CALLS_FAILED)
+
+
+@app.command()
+def serve(
+    recordings: Path = typer.Argument(..., help="Folder the recordings arrive in."),
+    cron: str = typer.Option("0 2 * * *", help="When to run (cron). Default: 02:00 every night."),
+    db: Optional[Path] = db_option(),
+    scorecard: Path = typer.Option(DEFAULT_SCORECARD),
+    model: str = ModelOption,
+) -> None:
+    """Run the nightly flow on a schedule, as a long-lived Prefect deployment."""
+    check_inputs(recordings, None, model, scorecard)
+    from flows.nightly import serve_nightly
+
+    serve_nightly(str(recordings), cron=cron, db=str(resolve_db(db).resolve()), scorecard=str(scorecard.resolve()), model=model)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

