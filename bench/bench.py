@@ -24,9 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+from pipeline.settings import DEFAULT_MODEL, apply_quiet_environment  # noqa: E402
+
+apply_quiet_environment()
 
 
 def _peak_mb() -> float:
@@ -117,7 +117,7 @@ def _in_child(target, *args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", default=[str(ROOT / "data" / "samples")])
-    parser.add_argument("--model", default="base")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--flow", action="store_true", help="also time the Prefect flow (a folder only)")
     args = parser.parse_args()

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+from pipeline.settings import DEFAULT_MODEL, apply_quiet_environment  # noqa: E402
+
+apply_quiet_environment()
 
 DEFAULT_FOLDERS = [ROOT / "data" / "eval" / "audio", ROOT / "data" / "samples"]
 
@@ -32,7 +32,7 @@ DEFAULT_FOLDERS = [ROOT / "data" / "eval" / "audio", ROOT / "data" / "samples"]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folders", nargs="*", type=Path, default=DEFAULT_FOLDERS)
-    ap.add_argument("--model", default="base")
+    ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--threads", type=int, default=1, help="Whisper CPU threads (default 1)")
     ap.add_argument("--only", nargs="+", default=None, help="score only these call ids")
     ap.add_argument("--transcripts", action="store_true", help="print Whisper's transcript per call")

@@ -10,6 +10,7 @@ Dask worker on another machine) can write the same frames to a staging folder of
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -190,10 +191,8 @@ _READY = "READY"
 
 def _stage_name(call_id: str) -> str:
     """A folder name for any call id (ids may hold any character): readable part + hash."""
-    import hashlib
-
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", call_id)[:60]
-    return f"{readable}-{hashlib.sha256(call_id.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", call_id).lstrip(".")[:60]  # "." marks unfinished folders
+    return f"c-{readable}-{hashlib.sha256(call_id.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
 
 
 def stage_call(result: CallResult, staging: str | Path, run_id: str = "") -> Path:

@@ -1,0 +1,148 @@
+"""The one write path: transactions, locks, "busy" from the lock itself, staging for workers.
+
+Real DuckDB files; other processes are real processes (the web app and remote workers to come
+are other processes, so that is what the locks must hold against).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from pipeline.ingest.transcripts import import_transcripts
+from pipeline.store import reads, writes
+from pipeline.store.database import NoDatabase, Store, StoreBusy
+
+CALL = {
+    "id": "s1", "language": "en", "agent_id": "a1",
+    "turns": [
+        {"speaker": "agent", "text": "Thank you for calling Contoso, my name is Sam.", "start_ms": 0, "duration_ms": 3000},
+        {"speaker": "customer", "text": "Hi, my card is lost.", "start_ms": 3500, "duration_ms": 2000},
+        {"speaker": "agent", "text": "I'll send a new card, it takes about five working days. Thank you, goodbye.", "start_ms": 6000, "duration_ms": 5000},
+    ],
+}
+TABLES = ("calls", "utterances", "holds", "metrics", "findings", "item_results", "call_scores")
+
+
+@pytest.fixture()
+def result(tmp_path, scorecard):
+    path = tmp_path / "calls.jsonl"
+    path.write_text(json.dumps(CALL) + "\n")
+    [scored] = import_transcripts(path, scorecard)
+    return scored
+
+
+def _counts(store: Store) -> dict[str, int]:
+    return {t: int(store.query(f"SELECT count(*) AS n FROM {t}").n[0]) for t in TABLES}
+
+
+def _hold_in_child(db, lock: str, seconds: float) -> subprocess.Popen:
+    """Another process that holds one of the database's locks for `seconds`."""
+    code = textwrap.dedent(f"""
+        import sys, time
+        from pipeline.store.database import Store
+        store = Store({str(db)!r})
+        if {lock!r} == "run":
+            with store.run_lock():
+                print("held", flush=True); time.sleep({seconds})
+        else:
+            with store.transaction():
+                print("held", flush=True); time.sleep({seconds})
+    """)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "held"
+    return child
+
+
+def test_save_replaces_a_call_whole_and_counts_attempts(tmp_path, result):
+    store = Store(tmp_path / "qa.duckdb")
+    writes.save_call(store, result)
+    first = _counts(store)
+    writes.save_call(store, result)
+    assert _counts(store) == first and first["calls"] == 1 and first["utterances"] == 3
+    assert store.query("SELECT attempts FROM calls").attempts.tolist() == [2]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(tmp_path, result):
+    store = Store(tmp_path / "qa.duckdb")
+    writes.save_call(store, result)
+    before = _counts(store)
+    with pytest.raises(RuntimeError, match="mid-way"):
+        with store.transaction() as con:
+            con.execute("DELETE FROM utterances")
+            raise RuntimeError("mid-way")
+    assert _counts(store) == before
+
+
+def test_readers_never_create_a_database(tmp_path):
+    with pytest.raises(NoDatabase):
+        Store(tmp_path / "missing.duckdb", read_only=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_busy_is_told_by_the_lock_not_by_an_error_message(tmp_path, result):
+    db = tmp_path / "qa.duckdb"
+    Store(db)
+    child = _hold_in_child(db, "write", 5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreBusy, match="in use by another callqa process"):
+            Store(db, wait_s=0.5).query("SELECT count(*) FROM calls")
+        assert time.monotonic() - started < 4
+        # a reader that waits long enough gets in once the writer lets go
+        assert Store(db, wait_s=30).query("SELECT count(*) AS n FROM calls").n[0] == 0
+    finally:
+        child.wait(timeout=30)
+
+
+def test_a_second_run_is_refused_but_short_writers_get_in_during_a_run(tmp_path, result):
+    """The nightly run holds the run lock for hours; a reviewer's write must not wait for it."""
+    db = tmp_path / "qa.duckdb"
+    Store(db)
+    child = _hold_in_child(db, "run", 8)
+    try:
+        store = Store(db, wait_s=5)
+        with pytest.raises(StoreBusy, match="another callqa run"):
+            with store.run_lock():
+                pass
+        writes.save_call(store, result)  # what the review app will do: a short transaction
+        assert reads.scored_call_ids(store) == {"s1"}
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_staged_results_load_once_whatever_happens(tmp_path, result):
+    """Workers without the database write Parquet; one loader ingests it, idempotently."""
+    staging = tmp_path / "staging"
+    folder = writes.stage_call(result, staging, run_id="w1")
+    assert (folder / "READY").is_file()
+    untouched = staging / "notes.txt"
+    untouched.write_text("not ours")
+    half = staging / ".s2-half.tmp"  # a worker that died while writing
+    half.mkdir()
+    store = Store(tmp_path / "qa.duckdb")
+    assert writes.load_staged(store, staging) == 1
+    loaded = _counts(store)
+    assert loaded["calls"] == 1 and loaded["utterances"] == 3 and loaded["item_results"] > 0
+    assert store.query("SELECT run_id FROM calls").run_id.tolist() == ["w1"]
+    # the same call staged again (a retried worker) replaces itself; nothing doubles
+    writes.stage_call(result, staging)
+    assert writes.load_staged(store, staging) == 1
+    assert _counts(store) == loaded
+    assert untouched.read_text() == "not ours" and half.is_dir() and not folder.exists()
+
+
+def test_odd_call_ids_stage_to_distinct_folders(tmp_path, result):
+    from dataclasses import replace
+
+    ids = ["a/b", "a_b", "../x", "[bold]x[/bold]", "é"]
+    folders = {writes.stage_call(replace(result, meta=replace(result.meta, call_id=i)), tmp_path).name for i in ids}
+    assert len(folders) == len(ids) and all("/" not in f and not f.startswith(".") for f in folders)
+    store = Store(tmp_path / "qa.duckdb")
+    assert writes.load_staged(store, tmp_path) == len(ids)
+    assert sorted(store.query("SELECT call_id FROM calls").call_id) == sorted(ids)
