@@ -146,3 +146,34 @@ def test_odd_call_ids_stage_to_distinct_folders(tmp_path, result):
     store = Store(tmp_path / "qa.duckdb")
     assert writes.load_staged(store, tmp_path) == len(ids)
     assert sorted(store.query("SELECT call_id FROM calls").call_id) == sorted(ids)
+
+
+def test_storage_faults_are_told_at_once_not_as_busy(tmp_path):
+    from pipeline.store.database import StorageError
+
+    corrupt = tmp_path / "corrupt.duckdb"
+    corrupt.write_bytes(b"not a database" * 1000)
+    folder = tmp_path / "a-folder.duckdb"
+    folder.mkdir()
+    for path, reason in ((corrupt, "not a valid DuckDB"), (folder, "is a directory")):
+        started = time.monotonic()
+        with pytest.raises(StorageError, match=reason):
+            Store(path, wait_s=60)
+        assert time.monotonic() - started < 5
+    with pytest.raises(StorageError, match="cannot"):
+        Store("/proc/callqa/qa.duckdb")  # a folder nobody can create, root included
+    assert corrupt.read_bytes() == b"not a database" * 1000  # left as it was
+
+
+def test_another_program_holding_the_file_is_busy_not_broken(tmp_path):
+    db = tmp_path / "qa.duckdb"
+    Store(db)
+    code = f"import duckdb, time; con = duckdb.connect({str(db)!r}); print('held', flush=True); time.sleep(6)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        with pytest.raises(StoreBusy, match="another program"):
+            Store(db, wait_s=1).query("SELECT 1")
+    finally:
+        child.kill()
+        child.wait()

@@ -47,6 +47,26 @@ class NoDatabase(FileNotFoundError):
     """A reader was pointed at a database that does not exist yet."""
 
 
+class StorageError(RuntimeError):
+    """The database cannot be used at all: not a DuckDB file, a directory, no space, no access.
+
+    Told apart from `StoreBusy` at once: callqa's own lock says whether a callqa process holds
+    the file, and a probe of DuckDB's own file lock whether any other process does.
+    """
+
+
+def _held_by_another_process(path: Path, exclusive: bool) -> bool:
+    """Whether another process holds DuckDB's lock on the file (a non-callqa DuckDB client)."""
+    try:
+        with open(path, "rb+" if exclusive else "rb") as probe:
+            fcntl.lockf(probe, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 class Store:
     """One callqa DuckDB file: short-lived connections, transactions and the run lock."""
 
@@ -58,7 +78,12 @@ class Store:
             if not self.path.is_file():
                 raise NoDatabase(f"no callqa database at {self.path}: run `callqa score` first, or pass --db")
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise StorageError(f"{self.path} is a directory, not a database file: pass --db FOLDER/callqa.duckdb")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the database folder {self.path.parent}: {exc.strerror}") from None
         with self.transaction() as con:
             con.execute(schema_sql())
 
@@ -67,10 +92,16 @@ class Store:
     def _lock_path(self, suffix: str) -> Path:
         return self.path.with_name(f"{self.path.name}.{suffix}")
 
+    def _open_lock_file(self, suffix: str):
+        try:
+            return open(self._lock_path(suffix), "a+")
+        except OSError as exc:
+            raise StorageError(f"cannot write beside the database ({self._lock_path(suffix)}): {exc.strerror}") from None
+
     @contextmanager
     def _access(self, exclusive: bool) -> Iterator[None]:
         """Hold the access lock (shared to read, exclusive to write), waiting up to `wait_s`."""
-        handle = open(self._lock_path("access"), "a+")
+        handle = self._open_lock_file("access")
         mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         deadline, delay = time.monotonic() + self.wait_s, 0.02
         try:
@@ -93,8 +124,19 @@ class Store:
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection under the access lock (shared for readers)."""
         read_only = read_only and self.path.exists()
+        deadline, delay = time.monotonic() + self.wait_s, 0.05
         with self._access(exclusive=not read_only):
-            con = duckdb.connect(str(self.path), read_only=read_only)
+            while True:
+                try:
+                    con = duckdb.connect(str(self.path), read_only=read_only)
+                    break
+                except duckdb.Error as exc:
+                    if not _held_by_another_process(self.path, exclusive=not read_only):
+                        raise StorageError(f"cannot open {self.path}: {exc}") from None
+                    if time.monotonic() > deadline:
+                        raise StoreBusy(f"{self.path} is held by another program; gave up after {self.wait_s:.0f} s") from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
             try:
                 yield con
             finally:
@@ -107,16 +149,20 @@ class Store:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
-            except BaseException:
-                con.execute("ROLLBACK")
+                con.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # DuckDB already aborted it (e.g. the disk filled up): nothing was committed
+                if isinstance(exc, duckdb.IOException):
+                    raise StorageError(f"could not write to {self.path}: {exc}") from exc
                 raise
-            con.execute("COMMIT")
 
     @contextmanager
     def run_lock(self) -> Iterator[None]:
         """Hold the database for one run that changes scores; a second one refuses at once."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self._lock_path("lock"), "a+")
+        handle = self._open_lock_file("lock")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
