@@ -62,13 +62,18 @@ def model_cache_dir() -> Path:
 
 
 def scorecard_dir() -> Path:
-    """The built-in scorecards: `scorecards/` of a source checkout, else the installed copy."""
+    """The built-in scorecards: `scorecards/` of a source checkout, else the installed copy.
+
+    A wheel installs the top-level `scorecards/` folder as the data-only package
+    `callqa_scorecards` (pyproject.toml: package-dir and package-data).
+    """
     checkout = Path(__file__).resolve().parent.parent / "scorecards"
     if (checkout / "aidet.yaml").is_file():
         return checkout
     import importlib.util
 
     spec = importlib.util.find_spec("callqa_scorecards")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0])
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(location) / "aidet.yaml").is_file():
+            return Path(location)
     return checkout
