@@ -69,7 +69,7 @@ def process_call(
     result = CallResult(meta=meta, model=options.model)
     stages = result.stage_seconds
     if meta.problem:
-        result.error = meta.problem
+        result.error, result.permanent = meta.problem, meta.problem_permanent
         return result
     try:
         with _timed(stages, "decode"):
@@ -113,7 +113,7 @@ def process_call(
             )
         result.utterances, result.holds = utterances, holds
     except AudioError as exc:
-        result.error = str(exc)
+        result.error, result.permanent = str(exc), exc.permanent
     except Exception as exc:  # one call's surprise must not stop the batch
         result.error = f"{type(exc).__name__}: {exc}"
     return result

@@ -92,6 +92,10 @@ class CallMeta:
     language: Optional[str] = None
     problem: Optional[str] = None  # why this call cannot be scored as listed (bad manifest row, duplicate audio)
     sha256: str = ""  # content hash, when the batch planner has already read the file
+    problem_permanent: bool = False  # the problem lasts until the file's content changes (duplicate audio)
+    recordings_dir: str = ""  # the folder the run was given: retention deletes nothing outside it
+    file_size: Optional[int] = None  # size and mtime when planned: an unchanged file is not hashed again
+    file_mtime: Optional[float] = None
 
     @property
     def context(self) -> dict[str, str]:
@@ -182,6 +186,7 @@ class CallResult:
     redactions: list = field(default_factory=list)  # pipeline.redact.Redaction: kind, speaker, times; never the text
     stage_seconds: dict[str, float] = field(default_factory=dict)
     error: Optional[str] = None
+    permanent: bool = False  # the error will repeat until the file's content changes: not retried before
 
     @property
     def ok(self) -> bool:

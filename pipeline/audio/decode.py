@@ -18,7 +18,15 @@ MIN_DURATION_S = 1.0
 
 
 class AudioError(ValueError):
-    """The recording cannot be used; the message says why, for the calls table."""
+    """The recording cannot be used; the message says why, for the calls table.
+
+    `permanent`: the same bytes will fail the same way (empty, not audio, too short, too many
+    channels, no speech), so the batch does not retry the file until its content changes.
+    """
+
+    def __init__(self, message: str, permanent: bool = True) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ def _decode(path: Path):
     from pydub.exceptions import CouldntDecodeError
 
     if not path.exists():
-        raise AudioError(f"file not found: {path}")
+        raise AudioError(f"file not found: {path}", permanent=False)
     if path.stat().st_size == 0:
         raise AudioError("empty file (0 bytes)")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -100,6 +108,6 @@ def load_call(path: str | Path, layout: str | None = None, default_layout: str =
         return CallAudio("mono", duration, source_rate, channels, mixed=(left + right) / 2)
     layout = layout or default_layout
     if layout not in ("agent_left", "agent_right"):
-        raise AudioError(f"unknown channel layout '{layout}' (agent_left, agent_right or mono)")
+        raise AudioError(f"unknown channel layout '{layout}' (agent_left, agent_right or mono)", permanent=False)
     agent, customer = (left, right) if layout == "agent_left" else (right, left)
     return CallAudio(layout, duration, source_rate, channels, agent=agent, customer=customer)

@@ -94,12 +94,18 @@ def register(app: typer.Typer) -> None:
         except TranscriptError as exc:
             fail(str(exc), EXIT_CALLS_FAILED)
         store = Store(resolve_db(db))
+        refused: list[str] = []
         try:
             with store.run_lock():
+                from_audio = reads.audio_call_ids(store)
                 for result in results:
+                    if result.meta.call_id in from_audio:  # never replace a scored recording by text
+                        refused.append(result.meta.call_id)
+                        continue
                     save_call(store, result)
         except StoreBusy as exc:
             fail(str(exc), EXIT_BUSY)
+        results = [r for r in results if r.meta.call_id not in refused]
         table = Table(title=escape(f"Imported from {file}"), title_justify="left", header_style="bold")
         for column in ("call", "agent", "turns", "holds", "score", "flagged", "not passed"):
             table.add_column(column, overflow="fold")
@@ -115,6 +121,11 @@ def register(app: typer.Typer) -> None:
         flagged = sum(1 for r in results if r.score.flagged)
         console.print(f"imported {len(results)} calls, flagged {flagged}, scorecard {card.id}@{card.version}. "
                       f"Database: {escape(str(store.path))}")
+        for call_id in refused:
+            console.print(f"[red]not imported: call id '{escape(call_id)}' already holds a scored recording; "
+                          "give the transcript its own id[/red]")
+        if refused:
+            raise typer.Exit(EXIT_CALLS_FAILED)
 
     @app.command("eval")
     def eval_cmd(

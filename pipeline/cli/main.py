@@ -168,6 +168,8 @@ def retention(
         f"purged {purged.calls} call(s): {purged.utterances} utterances deleted"
         + (f", {purged.recordings_deleted} recording(s) deleted ({purged.recordings_missing} already gone)" if delete_recordings else "")
     )
+    for kept in purged.recordings_kept:
+        console.print(f"[yellow]not deleted: {escape(kept)}[/yellow]")
 
 
 @scorecard_app.command("check")

@@ -24,6 +24,19 @@ def scored_call_ids(store: Store) -> set[str]:
         return {row[0] for row in con.execute("SELECT call_id FROM calls WHERE status = 'scored'").fetchall()}
 
 
+def known_recordings(store: Store) -> pd.DataFrame:
+    """What the database knows of each call a run may meet again: status, file, hash, size, mtime."""
+    return store.query(
+        "SELECT call_id, status, source_path, file_sha256, file_size, file_mtime, "
+        "coalesce(permanent_failure, false) AS permanent_failure FROM calls"
+    )
+
+
+def audio_call_ids(store: Store) -> set[str]:
+    """Calls that came from recordings (not imported transcripts): an import never replaces them."""
+    return set(store.query("SELECT call_id FROM calls WHERE coalesce(channel_layout, '') <> 'transcript'").call_id)
+
+
 def scored_hashes(store: Store) -> dict[str, str]:
     """Content hash -> call id of every scored recording (the same audio is not scored twice)."""
     with store.connect(read_only=True) as con:

@@ -182,4 +182,8 @@ ALTER TABLE calls ADD COLUMN IF NOT EXISTS purged_at TIMESTAMP;
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS queue VARCHAR;
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS call_type VARCHAR;
 ALTER TABLE item_results ADD COLUMN IF NOT EXISTS bonus BOOLEAN;
-ALTER TABLE call_scores ADD COLUMN IF NOT EXISTS band VARCHAR;   -- performance band, when the scorecard has bands
+ALTER TABLE call_scores ADD COLUMN IF NOT EXISTS band VARCHAR;
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS permanent_failure BOOLEAN;  -- not retried until the file's content changes
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS recordings_dir VARCHAR;     -- the folder the run was given (retention stays inside it)
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS file_size BIGINT;           -- size and mtime when scored: unchanged files are not re-hashed
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS file_mtime DOUBLE;   -- performance band, when the scorecard has bands

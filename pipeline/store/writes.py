@@ -47,6 +47,8 @@ def call_row(result: CallResult, run_id: str = "", now: datetime | None = None) 
         "channel_layout": result.channel_layout or meta.channel_layout, "language": result.language or None,
         "duration_s": result.metrics.duration_s if result.metrics else None, "model": result.model or None,
         "status": "scored" if result.ok else "failed", "error": result.error,
+        "permanent_failure": bool(result.error and result.permanent),
+        "recordings_dir": meta.recordings_dir or None, "file_size": meta.file_size, "file_mtime": meta.file_mtime,
         "processed_at": now or _now(), "run_id": run_id or None,
     }
 
@@ -162,26 +164,37 @@ def save_scores(store: Store, scores: dict[str, CallScore]) -> None:
             _insert(con, table, pd.DataFrame(table_rows))
 
 
-def purge_transcripts(store: Store, cutoff: datetime, now: datetime | None = None) -> tuple[list[tuple[str, str]], int]:
+QUOTED = r'"[^"]*"'
+"""Words quoted in reasons ('agent said "..." at 0:05'): the agent's or customer's words."""
+
+
+def purge_transcripts(store: Store, cutoff: datetime, now: datetime | None = None) -> tuple[list[dict], int]:
     """Delete the words of every call that started before `cutoff`; scores, metrics, holds stay.
 
-    Returns the purged calls as (call_id, source_path) and how many utterances went.
+    Words go wherever they were copied: utterances, the quoted text of findings, and the words
+    quoted in item reasons and flag reasons. Returns the purged calls (call_id, source_path,
+    recordings_dir, channel_layout) and how many utterances went.
     """
     now = now or _now()
     with store.transaction() as con:
         rows = con.execute(
-            "SELECT call_id, source_path FROM calls WHERE purged_at IS NULL AND coalesce(started_at, processed_at) < ? "
-            "ORDER BY call_id",
+            "SELECT call_id, source_path, recordings_dir, channel_layout FROM calls "
+            "WHERE purged_at IS NULL AND coalesce(started_at, processed_at) < ? ORDER BY call_id",
             [cutoff],
         ).fetchall()
-        ids = [r[0] for r in rows]
+        rows = [dict(zip(("call_id", "source_path", "recordings_dir", "channel_layout"), r)) for r in rows]
+        ids = [r["call_id"] for r in rows]
         if not ids:
             return [], 0
         utterances = con.execute("SELECT count(*) FROM utterances WHERE call_id IN (SELECT unnest(?))", [ids]).fetchone()[0]
         con.execute("DELETE FROM utterances WHERE call_id IN (SELECT unnest(?))", [ids])
         con.execute("UPDATE findings SET text = NULL WHERE call_id IN (SELECT unnest(?)) AND speaker IS NOT NULL", [ids])
+        con.execute("UPDATE item_results SET reason = regexp_replace(reason, ?, '\"[purged]\"', 'g') "
+                    "WHERE call_id IN (SELECT unnest(?))", [QUOTED, ids])
+        con.execute("UPDATE call_scores SET flag_reasons = list_transform(flag_reasons, "
+                    "lambda r: regexp_replace(r, ?, '\"[purged]\"', 'g')) WHERE call_id IN (SELECT unnest(?))", [QUOTED, ids])
         con.execute("UPDATE calls SET purged_at = ? WHERE call_id IN (SELECT unnest(?))", [now, ids])
-    return [(r[0], r[1]) for r in rows], int(utterances)
+    return rows, int(utterances)
 
 
 # --- staging: results from workers that cannot reach the database -------------------------------
