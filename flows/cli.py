@@ -17,7 +17,8 @@ from rich.table import Table
 
 from pipeline.audio.models import ModelNotAvailable, resolve_model
 from pipeline.cli.common import (
-    EXIT_BUSY, EXIT_CALLS_FAILED, console, db_option, fail, fmt, resolve_db, scorecard_or_exit,
+    EXIT_BUSY, EXIT_CALLS_FAILED, check_database_for_writing, console, db_option, fail, fmt, resolve_db,
+    scorecard_or_exit,
 )
 from pipeline.cli.main import app
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD
@@ -29,8 +30,13 @@ class Channel(str, Enum):
     right = "right"
 
 
-def check_inputs(recordings: Path, manifest: Optional[Path], model: str, scorecard: Path) -> None:
-    """Everything a run needs that a user can get wrong, checked before anything is created."""
+def check_inputs(recordings: Path, manifest: Optional[Path], model: str, scorecard: Path,
+                 database: Optional[Path] = None) -> None:
+    """Everything a run needs that a user can get wrong, checked before anything is created.
+
+    Cheap checks first; with `database`, also that it can be written and no other run holds it
+    (exit 3), so a busy database is told in a second, before Prefect starts.
+    """
     if not recordings.exists():
         fail(f"recordings folder not found: {recordings}")
     if not recordings.is_dir():
@@ -42,6 +48,8 @@ def check_inputs(recordings: Path, manifest: Optional[Path], model: str, scoreca
         resolve_model(model)
     except ModelNotAvailable as exc:
         fail(str(exc))
+    if database is not None:
+        check_database_for_writing(database)
 
 
 ModelOption = typer.Option(DEFAULT_MODEL, help="Whisper model: base, tiny.en, or a CTranslate2 model directory.")
@@ -65,13 +73,13 @@ def score(
     Exit 0 when every call scored, 1 when some failed (reasons in the database), 2 on a usage
     mistake, 3 when another run holds the database.
     """
-    check_inputs(recordings, manifest, model, scorecard)
+    database = resolve_db(db)
+    check_inputs(recordings, manifest, model, scorecard, database)
     from prefect.task_runners import ThreadPoolTaskRunner
 
     from flows.nightly import nightly_scoring
-    from pipeline.store.database import StoreBusy
+    from pipeline.store.database import StorageError, StoreBusy
 
-    database = resolve_db(db)
     flow = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
     try:
         outcome = flow(
@@ -79,8 +87,10 @@ def score(
             manifest=str(manifest) if manifest else None, default_layout=f"agent_{agent_channel.value}",
             language=language, concurrency=concurrency, min_hold_s=min_hold, retention_days=retention_days,
         )
-    except StoreBusy as exc:
+    except StoreBusy as exc:  # another run started between the check and the flow
         fail(str(exc), EXIT_BUSY)
+    except StorageError as exc:
+        fail(str(exc))
     table = Table(title=f"Run {outcome['run_id']}", title_justify="left", header_style="bold")
     for column in ("call", "agent", "status", "score", "flagged", "why"):
         table.add_column(column, overflow="fold")

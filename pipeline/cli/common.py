@@ -4,12 +4,14 @@ Exit codes (documented in the README):
 
     0  done
     1  done, but some recordings or transcripts failed (each with its reason in the database)
-    2  usage mistake: a folder or file that is not there, a bad option, an invalid scorecard;
-       one line is printed and nothing is created
+    2  usage mistake: a folder or file that is not there, a bad option, an invalid scorecard,
+       a --db that cannot be a database (a folder, not a DuckDB file, a place that cannot be
+       written); one line is printed and nothing is created
     3  the database is busy: another callqa run holds it
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -22,14 +24,18 @@ from rich.table import Table
 
 from pipeline.scoring.scorecard import Scorecard, ScorecardError, load_scorecard
 from pipeline.settings import default_db
-from pipeline.store.database import NoDatabase, Store
+from pipeline.store.database import NoDatabase, StorageError, Store, StoreBusy
 
 EXIT_OK, EXIT_CALLS_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
-DB_HELP = "DuckDB file with the results [default: $CALLQA_DB, else ~/.local/share/callqa/callqa.duckdb]"
+# No square brackets: Typer renders help as rich markup, where "[default: ...]" is a tag and vanishes.
+DB_HELP = (
+    "DuckDB file with the results. Default: $CALLQA_DB if set, else $XDG_DATA_HOME/callqa/callqa.duckdb "
+    f"(~/.local/share/callqa/callqa.duckdb); here: {default_db()}"
+)
 
 
 def db_option() -> Optional[Path]:
@@ -42,16 +48,69 @@ def resolve_db(db: Optional[Path]) -> Path:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print one line (never a traceback) and exit with `code`."""
-    errors.print(f"[red]error:[/red] {escape(str(message))}")
+    """Print one line (never a traceback, never wrapped) and exit with `code`.
+
+    A message of several lines (a scorecard's problems) is joined with "; ".
+    """
+    line = "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    errors.print(f"[red]error:[/red] {escape(line)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
-def open_reader(db: Optional[Path]) -> Store:
-    """The database for reading; a missing file is one line and exit 2, nothing is created."""
+def _refuse_if_not_duckdb(path: Path) -> None:
+    """Exit 2 when an existing file is not a DuckDB database (its header says "DUCK" at byte 8),
+    before any lock file is made beside it."""
     try:
-        return Store(resolve_db(db), read_only=True)
-    except NoDatabase as exc:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return  # a folder or no access: told by the caller or by Store, with the reason
+    if head[8:12] != b"DUCK":
+        fail(f"{path} is not a DuckDB database file: pass the callqa database with --db")
+
+
+def open_reader(db: Optional[Path]) -> Store:
+    """The database for reading: a missing file, a folder or a file that is not a DuckDB database
+    is one line and exit 2 (nothing is created); a database held too long by another program, 3."""
+    path = resolve_db(db)
+    if path.is_file():
+        _refuse_if_not_duckdb(path)
+    try:
+        store = Store(path, read_only=True)
+        with store.connect(read_only=True):
+            pass  # opened once here, so a broken file is told now, not as a traceback mid-table
+        return store
+    except (NoDatabase, StorageError) as exc:
+        fail(str(exc))
+    except StoreBusy as exc:
+        fail(str(exc), EXIT_BUSY)
+
+
+def check_database_for_writing(database: Path) -> None:
+    """Before a run starts anything: exit 3 if another run holds `database`, 2 if it cannot be
+    one (a folder, not a DuckDB file, a folder that cannot be created or written). Creates nothing
+    where no database is yet."""
+    if database.is_dir():
+        fail(f"{database} is a directory, not a database file: pass --db FOLDER/callqa.duckdb")
+    if not database.exists():
+        parent = database.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            fail(f"cannot create the database {database}: {parent} is not a folder")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            fail(f"cannot create the database {database}: no write permission in {parent}")
+        return
+    _refuse_if_not_duckdb(database)
+    store = Store(database, read_only=True)
+    try:
+        with store.run_lock():
+            pass  # free now; the run takes it for real once it starts
+        with store.connect(read_only=True):
+            pass
+    except StoreBusy as exc:
+        fail(str(exc), EXIT_BUSY)
+    except StorageError as exc:
         fail(str(exc))
 
 
