@@ -112,16 +112,52 @@ def score(
 @app.command()
 def serve(
     recordings: Path = typer.Argument(..., help="Folder the recordings arrive in."),
-    cron: str = typer.Option("0 2 * * *", help="When to run (cron). Default: 02:00 every night."),
+    cron: Optional[str] = typer.Option(None, help="When to run, as cron (minute hour day-of-month month weekday). Default: \"0 2 * * *\", 02:00 every night.", show_default=False),
+    interval: Optional[float] = typer.Option(None, min=1.0, help="Instead of --cron: run every this many seconds."),
+    timezone: Optional[str] = typer.Option(None, help="IANA time zone of the schedule, e.g. Europe/Oslo. Default: the machine's zone, else UTC.", show_default=False),
+    port: int = typer.Option(4200, min=1, max=65535, help="Port of the Prefect server callqa starts on 127.0.0.1 (unused when PREFECT_API_URL is set)."),
     db: Optional[Path] = db_option(),
-    scorecard: Path = typer.Option(DEFAULT_SCORECARD),
+    scorecard: Path = typer.Option(DEFAULT_SCORECARD, help="Scorecard YAML file."),
     model: str = ModelOption,
+    manifest: Optional[Path] = typer.Option(None, help="Manifest CSV (default: RECORDINGS/manifest.csv if present)."),
+    agent_channel: Channel = typer.Option(Channel.left, help="Agent's channel in stereo files the manifest says nothing about."),
+    language: Optional[str] = typer.Option(None, help="Language code for every call (default: detect per call)."),
+    concurrency: int = typer.Option(2, min=1, help="Calls transcribed at the same time."),
+    min_hold: float = typer.Option(20.0, min=1.0, help="Seconds without agent speech that make a hold."),
+    retention_days: Optional[int] = typer.Option(None, min=0, help="After scoring, purge transcripts older than this."),
 ) -> None:
-    """Run the nightly flow on a schedule, as a long-lived Prefect deployment."""
-    check_inputs(recordings, None, model, scorecard)
+    """Run `callqa score RECORDINGS` on a schedule until Ctrl-C or SIGTERM (a long-lived process).
+
+    Starts a local Prefect server (127.0.0.1:PORT, its SQLite under PREFECT_HOME, default
+    ~/.local/share/callqa/prefect) unless PREFECT_API_URL names one, serves the deployment
+    callqa-nightly on it, and stops the server on the way out. Runs and their logs: the Prefect
+    UI at http://127.0.0.1:PORT. Exit 2 on a usage mistake, before anything starts.
+    """
+    check_inputs(recordings, manifest, model, scorecard)
+    from flows.schedule import ServeError, make_schedule, prepare_environment
+
+    prepare_environment()  # PREFECT_HOME, before Prefect is imported
+    if cron is not None and interval is not None:
+        fail("give either --cron or --interval, not both")
+    try:
+        make_schedule(cron=cron, interval=interval, timezone=timezone)
+    except ValueError as exc:
+        fail(str(exc))
     from flows.nightly import serve_nightly
 
-    serve_nightly(str(recordings), cron=cron, db=str(resolve_db(db).resolve()), scorecard=str(scorecard.resolve()), model=model)
+    try:
+        serve_nightly(
+            str(recordings.resolve()), cron=cron, interval=interval, timezone=timezone, port=port,
+            echo=lambda line: console.print(escape(line), soft_wrap=True),
+            db=str(resolve_db(db).resolve()), scorecard=str(scorecard.resolve()), model=model,
+            manifest=str(manifest.resolve()) if manifest else None, default_layout=f"agent_{agent_channel.value}",
+            language=language, concurrency=concurrency, min_hold_s=min_hold, retention_days=retention_days,
+        )
+    except ServeError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    console.print("Stopped.")
 
 
 if __name__ == "__main__":  # pragma: no cover

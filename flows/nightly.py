@@ -128,10 +128,29 @@ def _score_all(todo: list[CallMeta], card, options: PipelineOptions, store: Stor
     return [future.result() for future in futures]
 
 
-def serve_nightly(recordings: str, cron: str = "0 2 * * *", **parameters) -> None:
-    """Run the flow every night on a schedule (a long-lived process; Ctrl-C stops it)."""
-    nightly_scoring.serve(
-        name="callqa-nightly",
-        cron=cron,
-        parameters={"recordings": str(Path(recordings).resolve()), **parameters},
-    )
+def serve_nightly(
+    recordings: str,
+    cron: str | None = None,
+    interval: float | None = None,
+    timezone: str | None = None,
+    port: int = 4200,
+    echo=print,
+    **parameters,
+) -> None:
+    """Run the flow on a schedule until Ctrl-C or SIGTERM (a long-lived process).
+
+    `cron` (default "0 2 * * *") or `interval` seconds, in `timezone` (default: the machine's
+    IANA zone). Against the server in PREFECT_API_URL when one is set, else a Prefect server
+    started here on 127.0.0.1:`port` and stopped on the way out (see `flows.schedule`).
+    `parameters` are the flow's other parameters (db, scorecard, model, ...), stored on the
+    deployment, so each scheduled run uses them.
+    """
+    from flows.schedule import make_schedule, prefect_api, serve_flow
+
+    schedule = make_schedule(cron=cron, interval=interval, timezone=timezone)
+    concurrency = int(parameters.get("concurrency") or 2)
+    # Served runs execute this flow object in a subprocess: the task runner travels with it.
+    flow_ = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
+    with prefect_api(port, echo=echo):
+        serve_flow(flow_, schedule=schedule, echo=echo,
+                   parameters={"recordings": str(Path(recordings).resolve()), **parameters})
