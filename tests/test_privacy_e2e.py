@@ -1,32 +1,26 @@
 """Card numbers never reach the database: a spoken card payment through the whole nightly flow.
 
-Every text the database holds (utterances, their word lists, findings, reasons, flags, errors)
-is searched for any run of digits or number words that passes Luhn.
+The card payment call (tests/data/pii_call.flac) is scored in the fast tier's one batch
+(conftest.fast_batch), beside the sample calls. Every text the database holds (utterances, their
+word lists, findings, reasons, flags, errors) is searched for any run of digits or number words
+that passes Luhn.
+
+What Whisper writes for "four five three two, zero one five one, ..." differs between CPUs (words,
+digit groups, a digit misheard), so nothing here expects a particular `[CARD]` span: only that no
+card number survives, and that the redaction log and the placeholders agree. Where a card number
+is placed exactly is tested on text (test_redact.py, test_transcripts.py).
 """
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import pytest
-
+from conftest import CARD_CALL
 from pipeline.privacy.redact import has_card_number
 from pipeline.store.database import Store
 
 DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture(scope="module")
-def card_call_db(tmp_path_factory, prefect_harness):
-    from flows.nightly import nightly_scoring
-
-    folder = tmp_path_factory.mktemp("payments")
-    shutil.copy(DATA / "pii_call.flac", folder / "card_payment.flac")
-    db = tmp_path_factory.mktemp("db") / "callqa.duckdb"
-    outcome = nightly_scoring(recordings=str(folder), db=str(db), model="base", language="en")
-    assert outcome["scored"] == 1
-    return Store(db)
+PLACEHOLDERS = {"[CARD]": "card", "[CVV]": "cvv", "[ID]": "id", "[EMAIL]": "email", "[PHONE]": "phone"}
 
 
 def _all_text(store: Store) -> list[str]:
@@ -36,24 +30,41 @@ def _all_text(store: Store) -> list[str]:
         "calls": ["error"], "call_scores": ["array_to_string(flag_reasons, ' ')"],
     }.items():
         for column in columns:
-            texts += [t for (t,) in store.query(f"SELECT {column} AS t FROM {table}").itertuples(index=False) if t]
+            rows = store.query(f"SELECT {column} AS t FROM {table} WHERE {column} IS NOT NULL").t
+            texts += [t for t in rows if isinstance(t, str) and t]
     return texts
 
 
-def test_no_card_number_survives_anywhere_in_the_database(card_call_db):
+def test_the_card_payment_call_is_scored(fast_store):
+    status = fast_store.query("SELECT status FROM calls WHERE call_id = ?", [CARD_CALL]).status.tolist()
+    assert status == ["scored"]
+    said = fast_store.query("SELECT count(*) AS n FROM utterances WHERE call_id = ? AND speaker = 'customer'", [CARD_CALL])
+    assert said.n[0] > 0
+
+
+def test_no_card_number_survives_anywhere_in_the_database(fast_store):
     card = json.loads((DATA / "pii_call.json").read_text())["card"]
-    texts = _all_text(card_call_db)
-    assert texts, "the call left no text at all"
+    texts = _all_text(fast_store)
+    assert texts, "the calls left no text at all"
+    assert any(t.startswith("[[") for t in texts), "no word lists were searched"
     for text in texts:
         words = " ".join(w[0] for w in json.loads(text)) if text.startswith("[[") else text
         assert not has_card_number(words), words
         assert card not in words.replace(" ", "").replace("-", "")
+        assert card[:8] not in words.replace(" ", "") and card[-8:] not in words.replace(" ", "")
 
 
-def test_redactions_are_recorded_without_the_words(card_call_db):
-    found = card_call_db.query("SELECT kind, speaker FROM redactions")
-    assert "card" in set(found.kind) and set(found.speaker) <= {"agent", "customer"}
-    assert "customer" in set(found[found.kind == "card"].speaker)
-    assert list(card_call_db.query("SELECT * FROM redactions").columns) == ["call_id", "kind", "speaker", "start_s", "end_s"]
-    text = " ".join(card_call_db.query("SELECT text FROM utterances WHERE speaker = 'customer'").text)
-    assert "[CARD]" in text
+def test_redactions_are_recorded_without_the_words_and_match_the_placeholders(fast_store):
+    log = fast_store.query("SELECT * FROM redactions")
+    assert list(log.columns) == ["call_id", "kind", "speaker", "start_s", "end_s"]
+    assert set(log.speaker) <= {"agent", "customer"}
+    assert set(log.kind) <= set(PLACEHOLDERS.values())
+    # every placeholder in a stored utterance has its entry in the log, inside that utterance
+    utterances = fast_store.query("SELECT call_id, speaker, start_s, end_s, text FROM utterances")
+    for u in utterances.itertuples():
+        for placeholder, kind in PLACEHOLDERS.items():
+            if placeholder not in u.text:
+                continue
+            mine = log[(log.call_id == u.call_id) & (log.kind == kind) & (log.speaker == u.speaker)
+                       & (log.start_s >= u.start_s - 0.01) & (log.end_s <= u.end_s + 0.01)]
+            assert len(mine) >= u.text.count(placeholder), (u.text, log[log.call_id == u.call_id].to_string())
