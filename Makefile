@@ -1,6 +1,6 @@
 # callqa: two commands on a fresh machine.
 #   make demo   set up, score the bundled sample calls, print the agent scorecards
-#   make test   set up and run the tests
+#   make test   set up and run the fast tests (make test-all: every test, the slow ones too)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -32,7 +32,12 @@ demo: setup
 	$(BIN)/callqa agents --db $(DB) --period week
 	$(BIN)/callqa calls --flagged --db $(DB)
 
+# test: every unit test and one end-to-end batch of four sample calls (a few minutes on 2 cores);
+# test-all: also every sample call, bad inputs, kill -9 and concurrent runs (tests marked slow).
 test: setup
+	$(BIN)/pytest -q -m "not slow"
+
+test-all: setup
 	$(BIN)/pytest -q
 
 bench: setup

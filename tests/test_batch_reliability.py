@@ -74,6 +74,7 @@ def test_a_file_still_growing_is_left_for_the_next_run(tmp_path):
     assert [c.call_id for c in finished] == ["done"] and [c.call_id for c in writing] == ["growing"]
 
 
+@pytest.mark.slow  # a flow run of its own: the fast tier has one end-to-end batch
 def test_a_night_of_awkward_recordings(tmp_path, clips, prefect_harness):
     folder, db = tmp_path / "in", tmp_path / "qa.duckdb"
     folder.mkdir()
@@ -114,6 +115,7 @@ def test_a_night_of_awkward_recordings(tmp_path, clips, prefect_harness):
     assert len(after) == len(calls)  # replaced, never duplicated
 
 
+@pytest.mark.slow  # a flow run of its own: the fast tier has one end-to-end batch
 def test_retention_from_another_directory_deletes_only_the_scored_recordings(tmp_path, clips, prefect_harness):
     folder, db = tmp_path / "in", tmp_path / "qa.duckdb"
     folder.mkdir()
@@ -134,6 +136,7 @@ def test_retention_from_another_directory_deletes_only_the_scored_recordings(tmp
     assert not (folder / "keep.wav").exists()
 
 
+@pytest.mark.slow  # a flow run of its own: the fast tier has one end-to-end batch
 def test_an_import_never_replaces_a_scored_recording(tmp_path, clips, prefect_harness):
     folder, db = tmp_path / "in", tmp_path / "qa.duckdb"
     folder.mkdir()
