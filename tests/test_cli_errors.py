@@ -152,6 +152,7 @@ print(json.dumps(out))
     assert not (place / "xdg").exists()
 
 
+@pytest.mark.slow  # a flow run of its own (about 30 s): the fast tier has one end-to-end batch
 def test_default_database_is_written_by_score_and_read_from_anywhere(place):
     """No --db: `callqa score` writes $XDG_DATA_HOME/callqa/callqa.duckdb; a folder with one bad
     recording exits 1 (the good one scores); `callqa calls` from another directory reads it."""

@@ -185,6 +185,7 @@ def test_plan_batch_reads_nothing_a_refused_row_names(layout, tmp_path):
 # --- one real run -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a flow run of its own (about 30 s): the fast tier has one end-to-end batch
 def test_callqa_score_scores_the_good_rows_and_fails_each_refused_row(tmp_path):
     """Every other call scores, exit 1, the refused rows are failures with reasons, and the FIFOs
     outside the folder were never opened (opening one for reading would hang the run)."""

@@ -131,15 +131,12 @@ def test_installed_package_imports_from_the_venv_not_the_checkout(installed, tmp
     assert where["schema"] > 1000
 
 
-def test_installed_callqa_checks_its_scorecards_and_scores_a_call_from_elsewhere(installed, tmp_path):
+def test_installed_callqa_checks_its_own_scorecards(installed, tmp_path):
     venv, _ = installed
     callqa = str(venv / "bin" / "callqa")
-    run_dir, recordings = tmp_path / "run", tmp_path / "recordings"
+    run_dir = tmp_path / "run"
     run_dir.mkdir()
-    recordings.mkdir()
-    shutil.copy(SAMPLES / "c02_no_name.mp3", recordings / "c02_no_name.mp3")
     env = _env(tmp_path)
-
     cards = json.loads(subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import json; from pipeline.settings import scorecard_dir; "
          "print(json.dumps(sorted(str(p) for p in scorecard_dir().glob('*.yaml'))))"],
@@ -149,7 +146,18 @@ def test_installed_callqa_checks_its_scorecards_and_scores_a_call_from_elsewhere
         check = subprocess.run([callqa, "scorecard", "check", card], cwd=run_dir, env=env,
                                capture_output=True, text=True, timeout=120)
         assert check.returncode == 0 and "OK" in check.stdout, check.stdout + check.stderr
+    assert list(run_dir.iterdir()) == []
 
+
+@pytest.mark.slow  # a flow run of its own (about 35 s): the fast tier has one end-to-end batch
+def test_installed_callqa_scores_a_call_from_elsewhere(installed, tmp_path):
+    venv, _ = installed
+    callqa = str(venv / "bin" / "callqa")
+    run_dir, recordings = tmp_path / "run", tmp_path / "recordings"
+    run_dir.mkdir()
+    recordings.mkdir()
+    shutil.copy(SAMPLES / "c02_no_name.mp3", recordings / "c02_no_name.mp3")
+    env = _env(tmp_path)
     db = tmp_path / "x.duckdb"
     score = subprocess.run([callqa, "score", str(recordings), "--db", str(db), "--model", "tiny.en"],
                            cwd=run_dir, env=env, capture_output=True, text=True, timeout=300)
