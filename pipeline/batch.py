@@ -10,7 +10,7 @@ from typing import Sequence
 
 from pipeline.audio.decode import file_sha256
 from pipeline.ingest.recordings import discover
-from pipeline.records import CallMeta, CallResult
+from pipeline.records import CallMeta, CallResult, printable
 from pipeline.store import reads
 from pipeline.store.database import Store
 
@@ -58,7 +58,7 @@ def _with_file_facts(call: CallMeta, recordings: Path) -> CallMeta:
     """The call with its absolute path, the run's folder, and the file's size and mtime."""
     path = Path(call.path)
     facts = _stat(str(path))
-    return replace(call, path=str(path.absolute()), recordings_dir=str(recordings.absolute()),
+    return replace(call, call_id=printable(call.call_id), path=str(path.absolute()), recordings_dir=str(recordings.absolute()),
                    file_size=facts[0] if facts else None, file_mtime=facts[1] if facts else None)
 
 

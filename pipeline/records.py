@@ -9,6 +9,16 @@ from datetime import datetime
 from typing import Literal, Optional
 
 Speaker = Literal["agent", "customer"]
+
+
+def printable(text: str) -> str:
+    """`text` as valid Unicode: bytes of a file name that were not UTF-8 (kept by Python as
+    surrogates) become `\\xe9`-style escapes, so any name can be stored and shown, never crash."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 Outcome = Literal["pass", "fail", "na", "uncertain"]
 
 

@@ -90,7 +90,8 @@ def register(app: typer.Typer) -> None:
             fail(f"transcript file not found: {file}")
         try:
             # transcripts from the phone system carry card numbers too: redact before storing
-            results = import_transcripts(file, card, redactor=Redactor())
+            problems: list[str] = []
+            results = import_transcripts(file, card, redactor=Redactor(), problems=problems)
         except TranscriptError as exc:
             fail(str(exc), EXIT_CALLS_FAILED)
         store = Store(resolve_db(db))
@@ -121,23 +122,47 @@ def register(app: typer.Typer) -> None:
         flagged = sum(1 for r in results if r.score.flagged)
         console.print(f"imported {len(results)} calls, flagged {flagged}, scorecard {card.id}@{card.version}. "
                       f"Database: {escape(str(store.path))}")
+        for problem in problems:
+            console.print(f"[red]not imported: {escape(problem)}[/red]")
         for call_id in refused:
             console.print(f"[red]not imported: call id '{escape(call_id)}' already holds a scored recording; "
                           "give the transcript its own id[/red]")
-        if refused:
+        if refused or problems:
             raise typer.Exit(EXIT_CALLS_FAILED)
 
     @app.command("eval")
     def eval_cmd(
-        labels: List[Path] = typer.Argument(..., help="Labels file(s): JSON list or JSONL of {call_id, expected_items}."),
+        labels: Optional[List[Path]] = typer.Argument(
+            None, help="Labels file(s): JSON list or JSONL of {call_id, expected_items}."),
         db: Optional[Path] = db_option(),
         scorecard_id: str = typer.Option("aidet", "--scorecard-id", help="Which scorecard's latest results to read."),
         transcripts: Optional[List[Path]] = typer.Option(
             None, "--transcripts", help="Score these transcript files in memory instead of reading the database (repeatable)."),
         scorecard: Path = typer.Option(DEFAULT_SCORECARD, "--scorecard", help="Scorecard YAML for --transcripts."),
         disagreements: bool = typer.Option(True, "--disagreements/--no-disagreements", help="List each disagreement."),
+        labels_from_reviews: bool = typer.Option(
+            False, "--labels-from-reviews",
+            help="Use reviewers' verdicts in the database (the newest per item) as labels, against the machine's "
+                 "outcome of the same scoring."),
     ) -> None:
         """Precision, recall and F1 of each item's "pass" against labels, the confusion, the disagreements."""
+        if labels_from_reviews:
+            if labels or transcripts:
+                fail("--labels-from-reviews reads labels and predictions from the database: give no labels files or --transcripts")
+            from pipeline.scoring.evaluate import labels_from_reviews as to_labels
+
+            store = open_reader(db)
+            frame = reads.reviewed_labels(store, scorecard_id)
+            if frame.empty:
+                fail(f"no reviews of '{scorecard_id}' items in {store.path}")
+            expected, predicted = to_labels(frame[["call_id", "item_id", "outcome", "machine_outcome"]].itertuples(index=False))
+            report = evaluate(predicted, expected)
+            console.print(f"labels: reviewers' verdicts on {len(frame)} item(s) of {len(expected)} call(s) in "
+                          f"{escape(str(store.path))}; predictions: the machine's outcome of the same '{scorecard_id}' scoring")
+            print_report(report, disagreements)
+            return
+        if not labels:
+            fail("give a labels file, or --labels-from-reviews")
         try:
             expected = load_labels(*labels)
         except LabelError as exc:

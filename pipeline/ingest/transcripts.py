@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from pipeline.scoring.score import score_call
 WORDS_PER_SECOND = 2.5
 TURN_GAP_S = 0.7
 TAIL_S = 1.0  # the call ends this long after the last words
+MAX_TURN_CHARS = 100_000  # a turn longer than this is a whole document pasted in, not speech
 
 SPEAKERS = {
     "agent": "agent", "rep": "agent", "representative": "agent", "assistant": "agent",
@@ -89,7 +91,9 @@ def _number(value: Any, where: str, field: str) -> Optional[float]:
         number = float(value)
     except (TypeError, ValueError):
         raise TranscriptError(f"{where}: {field} must be a number, got {value!r}") from None
-    if number < 0 or number != number:
+    if not math.isfinite(number):
+        raise TranscriptError(f"{where}: {field} must be a finite number, got {value!r}")
+    if number < 0:
         raise TranscriptError(f"{where}: {field} must not be negative, got {value!r}")
     return number
 
@@ -121,34 +125,45 @@ def _call_from_object(obj: Any, where: str) -> TranscriptCall:
         text = turn.get("text")
         if not isinstance(text, str):
             raise TranscriptError(f"{at}: 'text' must be a string")
+        if len(text) > MAX_TURN_CHARS:
+            raise TranscriptError(f"{at}: {len(text):,} characters in one turn (at most {MAX_TURN_CHARS:,}); "
+                                  "split the conversation into turns")
         start_ms = _number(turn.get("start_ms"), at, "start_ms")
         duration_ms = _number(turn.get("duration_ms"), at, "duration_ms")
         start = start_ms / 1000.0 if start_ms is not None else None
         end = start + duration_ms / 1000.0 if start is not None and duration_ms is not None else None
         turns.append(Turn(speaker, text.strip(), start, end))
+    language = obj.get("language")
+    if language is not None and not isinstance(language, str):
+        raise TranscriptError(f"{where}: call {call_id!r}: language must be a code such as 'en' or 'nb', got {language!r}")
     return TranscriptCall(
         call_id=str(call_id), turns=tuple(turns), source=where,
-        language=obj.get("language") or None, agent_id=str(obj.get("agent_id") or "unknown"),
+        language=language or None, agent_id=str(obj.get("agent_id") or "unknown"),
         agent_name=str(obj.get("agent_name") or ""), department=str(obj.get("department") or ""),
         queue=str(obj.get("queue") or ""), call_type=str(obj.get("call_type") or ""),
         started_at=_started_at(obj.get("started_at"), where),
     )
 
 
-def _read_jsonl(path: Path, text: str) -> list[TranscriptCall]:
+def _read_jsonl(path: Path, text: str, problems: Optional[list[str]]) -> list[TranscriptCall]:
     calls = []
     for line_no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TranscriptError(f"{path}:{line_no}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        calls.append(_call_from_object(obj, f"{path}:{line_no}"))
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TranscriptError(f"{path}:{line_no}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            calls.append(_call_from_object(obj, f"{path}:{line_no}"))
+        except TranscriptError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
     return calls
 
 
-def _read_json_list(path: Path, text: str) -> list[TranscriptCall]:
+def _read_json_list(path: Path, text: str, problems: Optional[list[str]]) -> list[TranscriptCall]:
     """A JSON list, element by element, so each error names the line its call starts on."""
     decoder = json.JSONDecoder()
 
@@ -172,7 +187,12 @@ def _read_json_list(path: Path, text: str) -> list[TranscriptCall]:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise TranscriptError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        calls.append(_call_from_object(obj, f"{path}:{line_at(pos)}"))
+        try:
+            calls.append(_call_from_object(obj, f"{path}:{line_at(pos)}"))
+        except TranscriptError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
         pos = skip(end)
         if pos < len(text) and text[pos] == ",":
             pos = skip(pos + 1)
@@ -227,8 +247,14 @@ def _read_csv(path: Path, text: str) -> list[TranscriptCall]:
     ]
 
 
-def read_transcripts(path: str | Path) -> list[TranscriptCall]:
-    """The calls in a transcript file (JSONL, JSON list or CSV); errors name the file and line."""
+def read_transcripts(path: str | Path, problems: Optional[list[str]] = None) -> list[TranscriptCall]:
+    """The calls in a transcript file (JSONL, JSON list or CSV); errors name the file and line.
+
+    With a `problems` list, a bad call in a JSON file (a bad line, a bad turn, an odd value) is
+    left out with its reason appended there, and the other calls are read: one bad call must not
+    stop an import. Without it, the first problem raises. A file that cannot be read at all
+    always raises.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -242,15 +268,21 @@ def read_transcripts(path: str | Path) -> list[TranscriptCall]:
     if suffix == ".csv":
         calls = _read_csv(path, text)
     elif text.lstrip().startswith("["):
-        calls = _read_json_list(path, text)
+        calls = _read_json_list(path, text, problems)
     else:
-        calls = _read_jsonl(path, text)
+        calls = _read_jsonl(path, text, problems)
     seen: dict[str, str] = {}
+    unique = []
     for call in calls:
         if call.call_id in seen:
-            raise TranscriptError(f"{call.source}: call id {call.call_id!r} already used at {seen[call.call_id]}")
+            message = f"{call.source}: call id {call.call_id!r} already used at {seen[call.call_id]}"
+            if problems is None:
+                raise TranscriptError(message)
+            problems.append(message)
+            continue
         seen[call.call_id] = call.source
-    return calls
+        unique.append(call)
+    return unique
 
 
 # --- timing, holds, metrics, score -----------------------------------------------------------
@@ -320,12 +352,14 @@ def import_transcripts(
     scorecard,
     options: ActivityOptions = ActivityOptions(),
     redactor=None,
+    problems: Optional[list[str]] = None,
 ) -> list[CallResult]:
     """Read and score every call in a transcript file; the caller saves them (`writes.save_call`).
 
-    The whole file is read and checked before anything is scored, so a bad file saves nothing.
+    With a `problems` list, bad calls are left out with their reasons there (see
+    `read_transcripts`); without it, the first bad call raises and nothing is scored.
     """
-    calls = read_transcripts(path)
+    calls = read_transcripts(path, problems)
     detector = Detector(scorecard)
     return [score_transcript(call, scorecard, path, options, detector, redactor) for call in calls]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.records import CallResult, CallScore
+from pipeline.records import CallResult, CallScore, printable
 from pipeline.store.database import Store
 
 CHILD_TABLES = ("utterances", "holds", "metrics", "redactions")
@@ -40,7 +40,7 @@ def call_row(result: CallResult, run_id: str = "", now: datetime | None = None) 
     """The `calls` row of one result (`attempts` is counted when it is saved)."""
     meta = result.meta
     return {
-        "call_id": meta.call_id, "source_path": meta.path, "file_sha256": result.file_sha256 or None,
+        "call_id": printable(meta.call_id), "source_path": printable(meta.path), "file_sha256": result.file_sha256 or None,
         "agent_id": meta.agent_id or "unknown", "agent_name": meta.agent_name or None,
         "department": meta.department or None, "queue": meta.queue or None, "call_type": meta.call_type or None,
         "started_at": meta.started_at,
@@ -48,7 +48,7 @@ def call_row(result: CallResult, run_id: str = "", now: datetime | None = None) 
         "duration_s": result.metrics.duration_s if result.metrics else None, "model": result.model or None,
         "status": "scored" if result.ok else "failed", "error": result.error,
         "permanent_failure": bool(result.error and result.permanent),
-        "recordings_dir": meta.recordings_dir or None, "file_size": meta.file_size, "file_mtime": meta.file_mtime,
+        "recordings_dir": printable(meta.recordings_dir) or None, "file_size": meta.file_size, "file_mtime": meta.file_mtime,
         "processed_at": now or _now(), "run_id": run_id or None,
     }
 
@@ -256,3 +256,120 @@ def load_staged(store: Store, staging: str | Path) -> int:
         folder.rmdir()
         loaded += 1
     return loaded
+
+
+# --- people: accounts, reviews and disputes (the reviewer workbench) ----------------------------
+# Short transactions that change no machine rows and take no run lock: a reviewer's verdict gets
+# in between two calls of a nightly run.
+
+import uuid  # noqa: E402  (used only by the functions below)
+
+ROLES = ("reviewer", "lead", "agent")
+REVIEW_OUTCOMES = ("pass", "fail", "na")
+
+
+class ReviewError(ValueError):
+    """A review or dispute that cannot be saved as asked (unknown item, settled dispute, ...)."""
+
+
+def add_user(store: Store, username: str, password_hash: str, role: str, agent_id: str | None = None,
+             display_name: str | None = None) -> None:
+    """Create an account (or replace its password, role and agent, enabling it again)."""
+    if role not in ROLES:
+        raise ReviewError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "agent" and not agent_id:
+        raise ReviewError("an agent account needs the agent id whose calls it may see (--agent-id)")
+    with store.transaction() as con:
+        con.execute(
+            "INSERT INTO users (username, password_hash, role, agent_id, display_name, disabled, created_at) "
+            "VALUES (?, ?, ?, ?, ?, false, ?) ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, "
+            "role = excluded.role, agent_id = excluded.agent_id, display_name = excluded.display_name, disabled = false",
+            [username, password_hash, role, agent_id, display_name, _now()],
+        )
+
+
+def set_user_disabled(store: Store, username: str, disabled: bool = True) -> bool:
+    """Disable (or enable) an account; False when there is no such user."""
+    with store.transaction() as con:
+        found = con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone()
+        if found:
+            con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
+    return bool(found)
+
+
+def save_item_reviews(store: Store, call_id: str, scorecard_id: str, scorecard_version: str,
+                      decisions: dict[str, tuple[str, str]], reviewer: str, reviewer_role: str = "reviewer",
+                      dispute_id: str | None = None, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+    """Record a person's verdicts on items of one scored call: {item_id: (outcome, comment)}.
+
+    Each verdict is a new `item_reviews` row carrying the machine's outcome of that item;
+    `item_results` is never touched. Items must belong to that scoring. Returns the review ids.
+    """
+    for item_id, (outcome, _) in decisions.items():
+        if outcome not in REVIEW_OUTCOMES:
+            raise ReviewError(f"{item_id}: outcome must be one of {', '.join(REVIEW_OUTCOMES)}, not {outcome!r}")
+    if con is None:
+        with store.transaction() as own:
+            return save_item_reviews(store, call_id, scorecard_id, scorecard_version, decisions, reviewer,
+                                     reviewer_role, dispute_id, own)
+    machine = dict(con.execute(
+        "SELECT item_id, outcome FROM item_results WHERE call_id = ? AND scorecard_id = ? AND scorecard_version = ?",
+        [call_id, scorecard_id, scorecard_version]).fetchall())
+    unknown = sorted(set(decisions) - set(machine))
+    if unknown:
+        raise ReviewError(f"call {call_id!r} has no item {', '.join(unknown)} in {scorecard_id}@{scorecard_version}")
+    now, ids = _now(), []
+    rows = []
+    for item_id, (outcome, comment) in decisions.items():
+        review_id = uuid.uuid4().hex
+        ids.append(review_id)
+        rows.append({"review_id": review_id, "call_id": call_id, "scorecard_id": scorecard_id,
+                     "scorecard_version": scorecard_version, "item_id": item_id, "machine_outcome": machine[item_id],
+                     "outcome": outcome, "comment": (comment or "").strip() or None, "reviewer": reviewer,
+                     "reviewer_role": reviewer_role, "reviewed_at": now, "dispute_id": dispute_id})
+    _insert(con, "item_reviews", pd.DataFrame(rows))
+    return ids
+
+
+def open_dispute(store: Store, call_id: str, scorecard_id: str, scorecard_version: str, item_id: str,
+                 reason: str, raised_by: str) -> str:
+    """Dispute the reviewed result of one item; only reviewed items can be disputed, one open at a time."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("a dispute needs a reason")
+    with store.transaction() as con:
+        review = con.execute(
+            "SELECT review_id, outcome FROM latest_item_reviews WHERE call_id = ? AND scorecard_id = ? "
+            "AND scorecard_version = ? AND item_id = ?", [call_id, scorecard_id, scorecard_version, item_id]).fetchone()
+        if review is None:
+            raise ReviewError(f"{item_id} of {call_id} has not been reviewed: only a reviewed item can be disputed")
+        if con.execute("SELECT 1 FROM disputes WHERE call_id = ? AND scorecard_id = ? AND scorecard_version = ? "
+                       "AND item_id = ? AND status = 'open'", [call_id, scorecard_id, scorecard_version, item_id]).fetchone():
+            raise ReviewError(f"{item_id} of {call_id} already has an open dispute")
+        dispute_id = uuid.uuid4().hex
+        con.execute(
+            "INSERT INTO disputes (dispute_id, call_id, scorecard_id, scorecard_version, item_id, review_id, "
+            "disputed_outcome, reason, raised_by, raised_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')",
+            [dispute_id, call_id, scorecard_id, scorecard_version, item_id, review[0], review[1], reason, raised_by, _now()])
+    return dispute_id
+
+
+def resolve_dispute(store: Store, dispute_id: str, resolved_by: str, outcome: str, resolution: str) -> str:
+    """A lead settles an open dispute with the item's outcome: a changed outcome is recorded as a
+    new review by the lead (the disputed review stays); returns 'upheld' or 'rejected'."""
+    if outcome not in REVIEW_OUTCOMES:
+        raise ReviewError(f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}, not {outcome!r}")
+    with store.transaction() as con:
+        row = con.execute("SELECT call_id, scorecard_id, scorecard_version, item_id, disputed_outcome, status "
+                          "FROM disputes WHERE dispute_id = ?", [dispute_id]).fetchone()
+        if row is None:
+            raise ReviewError(f"no dispute {dispute_id!r}")
+        call_id, scorecard_id, version, item_id, disputed, status = row
+        if status != "open":
+            raise ReviewError(f"dispute {dispute_id} is already {status}")
+        status = "upheld" if outcome != disputed else "rejected"
+        save_item_reviews(store, call_id, scorecard_id, version, {item_id: (outcome, resolution)}, resolved_by,
+                          "lead", dispute_id, con)
+        con.execute("UPDATE disputes SET status = ?, resolved_by = ?, resolved_at = ?, resolution = ?, resolved_outcome = ? "
+                    "WHERE dispute_id = ?", [status, resolved_by, _now(), (resolution or "").strip() or None, outcome, dispute_id])
+    return status

@@ -1,0 +1,71 @@
+"""Names and text that are not what code expects: stored and shown as themselves, or refused for
+that call alone with a reason; never a crash of the whole run or command."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pydub import AudioSegment
+
+from conftest import SAMPLES
+from pipeline.records import printable
+from pipeline.store.database import Store
+
+CALLQA = str(Path(sys.executable).with_name("callqa"))
+ENV = {**os.environ, "COLUMNS": "250"}
+
+
+def test_printable_keeps_valid_text_and_escapes_undecodable_bytes():
+    assert printable("café [bold]x[/bold] $HOME") == "café [bold]x[/bold] $HOME"
+    assert printable(os.fsdecode(b"caf\xe9")) == "caf\\xe9"
+
+
+def test_odd_transcripts_fail_alone_and_markup_shows_as_text(tmp_path):
+    lines = [
+        '{"id": "inf", "turns": [{"speaker": "agent", "text": "hi", "start_ms": 0, "duration_ms": Infinity}]}',
+        '{"id": "nan", "turns": [{"speaker": "agent", "text": "hi", "start_ms": NaN, "duration_ms": 1}]}',
+        '{"id": "numlang", "language": 7, "turns": [{"speaker": "agent", "text": "hi", "start_ms": 0}]}',
+        json.dumps({"id": "long", "turns": [{"speaker": "agent", "text": "thank you " * 20000}]}),
+        "{not json at all",
+        json.dumps({"id": "[bold red]x[/bold red]", "agent_id": "[link=http://e.vil]a1",
+                    "turns": [{"speaker": "agent", "text": "[bold]Hi[/bold] <script>alert(1)</script>, thanks for calling"}]}),
+    ]
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "qa.duckdb"
+    done = subprocess.run([CALLQA, "import", str(path), "--db", str(db)], capture_output=True, text=True, env=ENV, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    for reason in ("finite number, got inf", "finite number, got nan", "language must be a code", "characters in one turn",
+                   "not valid JSON"):
+        assert reason in done.stdout, reason
+    assert "[bold red]x[/bold red]" in done.stdout  # shown as itself, not read as markup
+    stored = Store(db).query("SELECT call_id, agent_id FROM calls").values.tolist()
+    assert stored == [["[bold red]x[/bold red]", "[link=http://e.vil]a1"]]
+    shown = subprocess.run([CALLQA, "show", "[bold red]x[/bold red]", "--db", str(db)], capture_output=True, text=True,
+                           env=ENV, timeout=120)
+    assert shown.returncode == 0 and "<script>alert(1)</script>" in shown.stdout and "[bold]Hi[/bold]" in shown.stdout
+
+
+@pytest.mark.slow
+def test_names_that_are_not_utf8_or_look_like_markup_are_scored(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = {os.fsdecode(b"caf\xe9_call.wav"): "c07_no_closing_thanks.flac", "[bold red]boom[link=x] $x.wav": "c02_no_name.mp3"}
+    for name, source in names.items():
+        AudioSegment.from_file(SAMPLES / source)[:12000].export(str(folder / name), format="wav")
+        past = time.time() - 3600
+        os.utime(folder / name, (past, past))
+    (folder / "two.wav").write_bytes(b"")  # and one bad file beside them
+    db = tmp_path / "qa.duckdb"
+    done = subprocess.run([CALLQA, "score", str(folder), "--db", str(db), "--model", "tiny.en", "--concurrency", "1"],
+                          capture_output=True, text=True, env=ENV, timeout=600)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    calls = Store(db).query("SELECT call_id, status FROM calls ORDER BY call_id").values.tolist()
+    assert calls == [["[bold red]boom[link=x] $x", "scored"], ["caf\\xe9_call", "scored"], ["two", "failed"]]
+    assert "[bold red]boom[link=x] $x" in done.stdout
