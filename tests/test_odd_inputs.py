@@ -69,3 +69,19 @@ def test_names_that_are_not_utf8_or_look_like_markup_are_scored(tmp_path):
     calls = Store(db).query("SELECT call_id, status FROM calls ORDER BY call_id").values.tolist()
     assert calls == [["[bold red]boom[link=x] $x", "scored"], ["caf\\xe9_call", "scored"], ["two", "failed"]]
     assert "[bold red]boom[link=x] $x" in done.stdout
+
+
+def test_a_phone_number_in_a_file_name_never_becomes_the_call_id(tmp_path):
+    from pipeline.ingest.recordings import discover
+    from pipeline.privacy.names import pseudonymize_numbers
+
+    assert pseudonymize_numbers("20261123T101500_a001_inv-4471") == "20261123T101500_a001_inv-4471"
+    assert pseudonymize_numbers("rec_20261123_101500") == "rec_20261123_101500"
+    for phone in ("+4791234567", "0044-20-7946-0018", "+47 912 34 567", "0612345678"):
+        hidden = pseudonymize_numbers(f"20261123_{phone}_in")
+        assert hidden.startswith("20261123_n") and not any(run in hidden for run in ("912", "7946", "612345"))
+        assert hidden == pseudonymize_numbers(f"20261123_{phone}_in")  # stable night after night
+    (tmp_path / "20261123_+4791234567_in.wav").write_bytes(b"RIFF")
+    (tmp_path / "20261123T101500_a001_+4791234567.wav").write_bytes(b"RIFF")
+    ids = {c.call_id for c in discover(tmp_path)}
+    assert not any("4791234567" in i for i in ids) and len(ids) == 2

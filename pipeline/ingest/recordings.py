@@ -2,7 +2,9 @@
 
 The manifest is optional: a recording with no row is still scored, with agent `unknown`.
 Without a manifest, a file name like `20261123T101500_a001_inv-4471.wav` gives the start time,
-the agent id and the call id (FILENAME_PATTERN); any other name gives just the call id.
+the agent id and the call id (FILENAME_PATTERN); any other name gives just the call id. A
+phone number in a name (a long digit run that is not a date) is replaced in the call id by a
+stable pseudonym (`pipeline.privacy.names`), so it shows in no log, task name or page.
 
 A bad manifest never stops a batch. A bad row (a date that is not a date, an unknown channel
 layout) fails that call with the row's problem, so it is fixed and re-run rather than scored
@@ -27,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.audio.decode import SUPPORTED_SUFFIXES
+from pipeline.privacy.names import pseudonymize_numbers
 from pipeline.records import CallMeta
 
 MANIFEST_NAME = "manifest.csv"
@@ -180,12 +183,13 @@ def _read_row(manifest: Manifest, row: dict, where: str, root: Path) -> None:
 
 
 def _meta_from_name(path: Path, root: Path) -> dict:
+    """Call id (and start time, agent) from the file name; a phone number in it never shows."""
     relative = path.relative_to(root).with_suffix("").as_posix()
     match = FILENAME_PATTERN.match(path.stem)
     if not match:
-        return {"call_id": relative}
+        return {"call_id": pseudonymize_numbers(relative)}
     return {
-        "call_id": match["call_id"],
+        "call_id": pseudonymize_numbers(match["call_id"]),
         "agent_id": match["agent_id"],
         "started_at": datetime.strptime(match["started_at"], "%Y%m%dT%H%M%S"),
     }
