@@ -184,9 +184,10 @@ def test_rerun_adds_nothing_twice_and_scores_new_files(fast_batch, fast_store):
     assert again["scored"] == 0 and again["skipped"] == first["scored"]
     assert again["failed"] == 0  # broken files fail the same way until their bytes change: not retried
     assert count() == before
-    from pydub import AudioSegment  # a new recording: the same call re-encoded, so other bytes
+    from pydub import AudioSegment  # a new recording: the start of a call re-encoded, so other bytes
 
-    AudioSegment.from_file(recordings / LABELS["c02_no_name"]["file"]).export(recordings / "late_arrival.wav", format="wav")
+    late = AudioSegment.from_file(recordings / LABELS["c02_no_name"]["file"])[:25_000]
+    late.export(recordings / "late_arrival.wav", format="wav")
     settle(recordings)
     third = nightly_scoring(recordings=str(recordings), db=str(db), model="base")
     assert third["scored"] == 1
