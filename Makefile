@@ -16,10 +16,13 @@ export ORT_DISABLE_TELEMETRY = 1
 
 setup: system $(STAMP)
 
-# ffmpeg decodes mp3, ogg, m4a and flac for pydub; espeak-ng and sox only remake the samples.
+# ffmpeg decodes mp3, ogg, m4a and flac for pydub; espeak-ng and sox only remake the samples;
+# chromium runs the review app's browser tests (Playwright drives Debian's build; its own download is not used).
 system:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ffmpeg >/dev/null)
+	@command -v chromium >/dev/null || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -180,3 +180,4 @@ def scorecard_check(path: Path) -> None:
 
 
 register_corpus_commands(app)  # import, eval
+from pipeline.cli.review import register as register_review_commands; register_review_commands(app)  # review, users

@@ -228,3 +228,68 @@ def render_text(report: Report, disagreements: bool = True) -> str:
                   _text_table(["call", "item", "label", "predicted"],
                               [[d.call_id, d.item_id, d.label, d.predicted] for d in report.disagreements])]
     return "\n".join(parts)
+
+
+# --- agreement between the machine and people, and between people ------------------------------
+
+@dataclass
+class Agreement:
+    """How often two raters gave the same outcome to the same items: counts, percent agreement and
+    Cohen's kappa (agreement beyond what each rater's own mix of outcomes gives by chance)."""
+
+    n: int = 0
+    agree: int = 0
+    confusion: Counter = field(default_factory=Counter)  # (rater a, rater b) -> count
+
+    def add(self, a: str, b: str) -> None:
+        self.n += 1
+        self.agree += a == b
+        self.confusion[(a, b)] += 1
+
+    @property
+    def percent(self) -> Optional[float]:
+        return 100.0 * self.agree / self.n if self.n else None
+
+    @property
+    def kappa(self) -> Optional[float]:
+        """(p_o - p_e) / (1 - p_e); None without pairs, or when chance agreement is total (both raters
+        gave one and the same outcome throughout: kappa is undefined, percent agreement says 100)."""
+        if not self.n:
+            return None
+        p_o = self.agree / self.n
+        left, right = Counter(), Counter()
+        for (a, b), count in self.confusion.items():
+            left[a] += count
+            right[b] += count
+        p_e = sum(left[k] * right[k] for k in left) / (self.n * self.n)
+        if p_e >= 1.0:
+            return None
+        return (p_o - p_e) / (1.0 - p_e)
+
+
+def cohen_kappa(pairs) -> Optional[float]:
+    """Cohen's kappa of (a, b) outcome pairs (None when undefined)."""
+    stats = Agreement()
+    for a, b in pairs:
+        stats.add(a, b)
+    return stats.kappa
+
+
+def agreement_by_item(rows) -> dict[str, Agreement]:
+    """(item_id, a, b) rows -> per item agreement, plus 'all'."""
+    out: dict[str, Agreement] = {}
+    for item_id, a, b in rows:
+        out.setdefault(item_id, Agreement()).add(a, b)
+        out.setdefault("all", Agreement()).add(a, b)
+    return out
+
+
+def labels_from_reviews(rows) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """(call_id, item_id, reviewed outcome, machine outcome) rows -> (labels, predictions) for
+    `evaluate`: people's newest verdicts as labels, the machine's outcome of the same scoring."""
+    labels: dict[str, dict[str, str]] = {}
+    predicted: dict[str, dict[str, str]] = {}
+    for call_id, item_id, outcome, machine in rows:
+        labels.setdefault(call_id, {})[item_id] = outcome
+        predicted.setdefault(call_id, {})[item_id] = machine if machine else MISSING
+    return labels, predicted

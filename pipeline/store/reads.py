@@ -187,3 +187,259 @@ def compare_versions(store: Store, scorecard_id: str, old: str, new: str) -> pd.
         """,
         [scorecard_id, old, scorecard_id, new, scorecard_id, old, scorecard_id, new],
     )
+
+
+# --- the reviewer workbench (pipeline/web) --------------------------------------------------------
+# Filters arrive from web forms: every value is bound as a parameter; sort keys and directions are
+# looked up in fixed tables, never formatted into SQL.
+
+from dataclasses import dataclass, field  # noqa: E402  (used only by the workbench queries below)
+
+REASON_KINDS = ("uncertain", "auto-fail", "item failed", "low score", "low confidence", "no agent speech", "other")
+"""What a flag reason is about, for the queue's reason filter (from the text `score_call` writes)."""
+
+_REASON_KIND_SQL = """list_distinct(list_transform(coalesce(s.flag_reasons, []), lambda r:
+    CASE WHEN r LIKE 'uncertain%' THEN 'uncertain'
+         WHEN r LIKE 'auto-fail%' THEN 'auto-fail'
+         WHEN r LIKE 'score % below %' THEN 'low score'
+         WHEN r LIKE 'low transcription confidence%' THEN 'low confidence'
+         WHEN r LIKE 'no agent speech%' THEN 'no agent speech'
+         WHEN regexp_matches(r, '^[A-Za-z0-9_]+: ') THEN 'item failed'
+         ELSE 'other' END))"""
+
+QUEUE_SORTS = {
+    "priority": "uncertain {d}, flagged {d}, score {r} NULLS FIRST, call_time DESC, call_id",
+    "score": "score {a} NULLS FIRST, call_id",
+    "date": "call_time {a} NULLS LAST, call_id",
+    "agent": "agent_id {a}, call_time DESC, call_id",
+    "department": "department {a} NULLS LAST, call_time DESC, call_id",
+}
+
+
+@dataclass
+class QueueFilter:
+    """The queue's filters; empty values filter nothing. `reviewed`: '' (all), 'no' or 'yes'."""
+
+    agent: str = ""
+    department: str = ""
+    item: str = ""
+    reason: str = ""
+    scorecard: str = ""
+    date_from: Optional[datetime] = None
+    date_to: Optional[datetime] = None  # inclusive: the whole day
+    reviewed: str = "no"
+    flagged_only: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def where(self) -> tuple[str, list]:
+        clauses, params = ["TRUE"], []
+        if self.agent:
+            clauses.append("q.agent_id = ?"); params.append(self.agent)
+        if self.department:
+            clauses.append("q.department = ?"); params.append(self.department)
+        if self.scorecard:
+            clauses.append("q.scorecard_id = ?"); params.append(self.scorecard)
+        if self.reason:
+            clauses.append("list_contains(q.reason_kinds, ?)"); params.append(self.reason)
+        if self.item:
+            clauses.append("q.call_id IN (SELECT i.call_id FROM item_results i WHERE i.item_id = ? "
+                           "AND i.outcome IN ('fail', 'uncertain') AND i.scorecard_version = q.scorecard_version)")
+            params.append(self.item)
+        if self.date_from is not None:
+            clauses.append("q.call_time >= ?"); params.append(self.date_from)
+        if self.date_to is not None:
+            clauses.append("q.call_time < CAST(? AS DATE) + INTERVAL 1 DAY"); params.append(self.date_to)
+        return " AND ".join(clauses), params
+
+
+_QUEUE_BASE = f"""
+WITH reviewed AS (SELECT DISTINCT call_id, scorecard_id, scorecard_version FROM item_reviews),
+q AS (
+    SELECT c.call_id, c.agent_id, c.agent_name, c.department, coalesce(c.started_at, c.processed_at) AS call_time,
+           c.duration_s, s.scorecard_id, s.scorecard_version, s.score, s.flagged, s.flag_reasons,
+           {_REASON_KIND_SQL} AS reason_kinds,
+           list_contains({_REASON_KIND_SQL}, 'uncertain') AS uncertain,
+           r.call_id IS NOT NULL AS reviewed
+    FROM calls c JOIN latest_scores s USING (call_id)
+    LEFT JOIN reviewed r ON r.call_id = s.call_id AND r.scorecard_id = s.scorecard_id AND r.scorecard_version = s.scorecard_version
+    WHERE c.status = 'scored'
+)
+"""
+
+
+def review_queue(store: Store, flt: QueueFilter, sort: str = "priority", descending: bool = False,
+                 limit: int = 50, offset: int = 0) -> tuple[pd.DataFrame, dict]:
+    """The review queue: flagged and uncertain calls first (by default), each with why it was
+    flagged, score, agent, department, date and scorecard; and counts over the filters
+    (total, flagged, uncertain, reviewed, to review)."""
+    where, params = flt.where()
+    order = QUEUE_SORTS.get(sort, QUEUE_SORTS["priority"]).format(
+        a="DESC" if descending else "ASC", d="ASC" if descending else "DESC", r="DESC" if descending else "ASC")
+    listed = where
+    if flt.flagged_only:
+        listed += " AND q.flagged"
+    if flt.reviewed == "no":
+        listed += " AND NOT q.reviewed"
+    elif flt.reviewed == "yes":
+        listed += " AND q.reviewed"
+    with store.connect(read_only=True) as con:
+        rows = con.execute(
+            _QUEUE_BASE + f"SELECT * EXCLUDE (reason_kinds) FROM q WHERE {listed} ORDER BY {order} LIMIT ? OFFSET ?",
+            params + [int(limit), int(offset)]).df()
+        counts = con.execute(
+            _QUEUE_BASE + f"""SELECT count(*) AS calls, count(*) FILTER (WHERE flagged) AS flagged,
+                   count(*) FILTER (WHERE uncertain) AS uncertain, count(*) FILTER (WHERE reviewed) AS reviewed,
+                   count(*) FILTER (WHERE flagged AND NOT reviewed) AS to_review,
+                   (SELECT count(*) FROM q WHERE {listed}) AS listed
+                FROM q WHERE {where}""", params + params).fetchone()
+    keys = ("calls", "flagged", "uncertain", "reviewed", "to_review", "listed")
+    return rows, dict(zip(keys, (int(v or 0) for v in counts)))
+
+
+def calibration_sample(store: Store, flt: QueueFilter, per_agent: int = 2, seed: str = "") -> pd.DataFrame:
+    """Unflagged, unreviewed calls spread evenly across agents (`per_agent` each), for checking that
+    the machine's passes hold up. The same `seed` (e.g. the ISO week) gives the same sample."""
+    where, params = flt.where()
+    with store.connect(read_only=True) as con:
+        return con.execute(
+            _QUEUE_BASE + f"""SELECT * EXCLUDE (reason_kinds, rn) FROM (
+                SELECT q.*, row_number() OVER (PARTITION BY agent_id ORDER BY hash(call_id || ?), call_id) AS rn
+                FROM q WHERE {where} AND NOT q.flagged AND NOT q.reviewed)
+              WHERE rn <= ? ORDER BY agent_id, call_time DESC""",
+            [seed] + params + [int(per_agent)]).df()
+
+
+def queue_choices(store: Store) -> dict[str, list[str]]:
+    """Values for the queue's filter menus: agents, departments, scorecards, items."""
+    with store.connect(read_only=True) as con:
+        agents = con.execute("SELECT agent_id, any_value(agent_name) FROM calls WHERE status = 'scored' "
+                             "GROUP BY 1 ORDER BY 1").fetchall()
+        departments = [r[0] for r in con.execute(
+            "SELECT DISTINCT department FROM calls WHERE department IS NOT NULL ORDER BY 1").fetchall()]
+        scorecards = [r[0] for r in con.execute("SELECT DISTINCT scorecard_id FROM call_scores ORDER BY 1").fetchall()]
+        items = [r[0] for r in con.execute("SELECT DISTINCT item_id FROM item_results ORDER BY 1").fetchall()]
+    return {"agents": [(a, n or "") for a, n in agents], "departments": departments, "scorecards": scorecards,
+            "items": items, "reasons": list(REASON_KINDS)}
+
+
+def next_to_review(store: Store, after_call: str, agent: str = "") -> Optional[str]:
+    """The next call a reviewer should open: the top of the default queue, other than `after_call`."""
+    frame, _ = review_queue(store, QueueFilter(agent=agent), limit=2)
+    ids = [c for c in frame.call_id if c != after_call]
+    return ids[0] if ids else None
+
+
+def user_account(store: Store, username: str) -> Optional[dict]:
+    """One account (with its password hash), or None."""
+    with store.connect(read_only=True) as con:
+        cur = con.execute("SELECT * FROM users WHERE username = ?", [username])
+        row = cur.fetchone()
+        names = [d[0] for d in cur.description]
+    return None if row is None else dict(zip(names, row))
+
+
+def user_accounts(store: Store) -> pd.DataFrame:
+    return store.query("SELECT username, role, agent_id, display_name, disabled, created_at FROM users ORDER BY username")
+
+
+def call_agent(store: Store, call_id: str) -> Optional[str]:
+    """The agent of a call (None when there is no such call): what access checks need."""
+    frame = store.query("SELECT agent_id FROM calls WHERE call_id = ?", [call_id])
+    return None if frame.empty else str(frame.agent_id.iloc[0])
+
+
+def call_audio_source(store: Store, call_id: str) -> Optional[dict]:
+    """Where a call's recording is (the stored absolute path) and whether retention purged it."""
+    with store.connect(read_only=True) as con:
+        row = con.execute("SELECT source_path, purged_at, agent_id FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    return None if row is None else dict(zip(("source_path", "purged_at", "agent_id"), row))
+
+
+def call_redactions(store: Store, call_id: str) -> pd.DataFrame:
+    return store.query("SELECT kind, speaker, start_s, end_s FROM redactions WHERE call_id = ? ORDER BY start_s", [call_id])
+
+
+def call_final_items(store: Store, call_id: str) -> pd.DataFrame:
+    """The items of the call's newest scoring(s), in the scorecard's order: the machine's outcome
+    and reason, the final outcome and whether a person decided it, and open disputes."""
+    return store.query(
+        """SELECT f.*, s.score AS machine_score, o.rowid AS ord,
+                  (SELECT count(*) FROM disputes d WHERE d.call_id = f.call_id AND d.scorecard_version = f.scorecard_version
+                     AND d.item_id = f.item_id AND d.status = 'open') AS open_disputes
+           FROM final_item_results f
+           JOIN latest_scores s USING (call_id, scorecard_id, scorecard_version)
+           JOIN (SELECT rowid, call_id, scorecard_id, scorecard_version, item_id FROM item_results WHERE call_id = ?) o
+             USING (call_id, scorecard_id, scorecard_version, item_id)
+           WHERE f.call_id = ? ORDER BY f.scorecard_id, ord""", [call_id, call_id])
+
+
+def call_final_scores(store: Store, call_id: str) -> pd.DataFrame:
+    return store.query("SELECT * FROM final_call_scores WHERE call_id = ? ORDER BY scorecard_id", [call_id])
+
+
+def call_review_history(store: Store, call_id: str) -> pd.DataFrame:
+    """Every verdict ever given on the call, newest first (nothing is overwritten)."""
+    return store.query("SELECT * FROM item_reviews WHERE call_id = ? ORDER BY reviewed_at DESC, item_id", [call_id])
+
+
+def dispute_list(store: Store, status: str = "", agent: str = "", call_id: str = "") -> pd.DataFrame:
+    """Disputes, open first then newest, with the call's agent."""
+    where, params = ["TRUE"], []
+    if status:
+        where.append("d.status = ?"); params.append(status)
+    if agent:
+        where.append("c.agent_id = ?"); params.append(agent)
+    if call_id:
+        where.append("d.call_id = ?"); params.append(call_id)
+    return store.query(
+        f"""SELECT d.*, c.agent_id, c.agent_name FROM disputes d JOIN calls c USING (call_id)
+            WHERE {' AND '.join(where)} ORDER BY d.status <> 'open', d.raised_at DESC""", params)
+
+
+def dispute(store: Store, dispute_id: str) -> Optional[dict]:
+    frame = store.query("SELECT d.*, c.agent_id FROM disputes d JOIN calls c USING (call_id) WHERE dispute_id = ?", [dispute_id])
+    return None if frame.empty else frame.astype(object).where(frame.notna(), None).iloc[0].to_dict()
+
+
+_PER_REVIEWER = """
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT r.*, row_number() OVER (PARTITION BY call_id, scorecard_id, scorecard_version, item_id, reviewer
+                                       ORDER BY reviewed_at DESC, review_id DESC) AS rn
+        FROM item_reviews r) WHERE rn = 1"""
+
+
+def machine_review_pairs(store: Store, scorecard_id: str = "") -> pd.DataFrame:
+    """Each reviewer's newest verdict on each item beside the machine's outcome (for agreement)."""
+    where, params = ("WHERE scorecard_id = ?", [scorecard_id]) if scorecard_id else ("", [])
+    return store.query(f"SELECT call_id, scorecard_id, item_id, reviewer, machine_outcome, outcome "
+                       f"FROM ({_PER_REVIEWER}) {where} ORDER BY item_id, call_id", params)
+
+
+def reviewer_pairs(store: Store, scorecard_id: str = "") -> pd.DataFrame:
+    """Two reviewers' newest verdicts on the same item of the same call (each pair once)."""
+    where, params = ("AND a.scorecard_id = ?", [scorecard_id]) if scorecard_id else ("", [])
+    return store.query(
+        f"""WITH p AS ({_PER_REVIEWER})
+            SELECT a.call_id, a.scorecard_id, a.item_id, a.reviewer AS reviewer_a, a.outcome AS outcome_a,
+                   b.reviewer AS reviewer_b, b.outcome AS outcome_b
+            FROM p a JOIN p b ON a.call_id = b.call_id AND a.scorecard_id = b.scorecard_id
+             AND a.scorecard_version = b.scorecard_version AND a.item_id = b.item_id AND a.reviewer < b.reviewer
+            WHERE TRUE {where} ORDER BY a.item_id, a.call_id""", params)
+
+
+def reviewed_labels(store: Store, scorecard_id: str) -> pd.DataFrame:
+    """call_id, item_id, outcome of the newest review of each reviewed item, with the machine's
+    outcome of that same scoring: reviews as labels for `callqa eval --labels-from-reviews`."""
+    return store.query(
+        "SELECT call_id, item_id, outcome, machine_outcome, scorecard_version FROM latest_item_reviews "
+        "WHERE scorecard_id = ? ORDER BY call_id, item_id", [scorecard_id])
+
+
+def agent_scorecard_rows(store: Store, period: str, agent: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Agent scorecards and item pass rates (final results: reviewed where reviewed) for a page."""
+    where, params = ("AND agent_id = ?", [agent]) if agent else ("", [])
+    cards = store.query(f"SELECT * EXCLUDE (period) FROM agent_scorecards WHERE period = ? {where} "
+                        "ORDER BY period_start DESC, agent_id", [period] + params)
+    rates = store.query(f"SELECT * EXCLUDE (period) FROM agent_item_pass_rates WHERE period = ? {where} "
+                        "ORDER BY period_start DESC, agent_id, item_id", [period] + params)
+    return cards, rates

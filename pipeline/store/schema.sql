@@ -136,46 +136,8 @@ SELECT c.call_id, c.agent_id, c.agent_name, c.department, c.started_at,
 FROM calls c JOIN latest_scores s USING (call_id) LEFT JOIN metrics m USING (call_id)
 WHERE c.status = 'scored';
 
--- Agent scorecards per day and per week.
-CREATE OR REPLACE VIEW agent_scorecards AS
-WITH periods AS (
-    SELECT 'day' AS period, date_trunc('day', call_time) AS period_start, * FROM call_overview
-    UNION ALL
-    SELECT 'week' AS period, date_trunc('week', call_time) AS period_start, * FROM call_overview
-), hold_stats AS (
-    SELECT call_id, scorecard_version, count(*) AS holds,
-           count(*) FILTER (WHERE duration_s > 60) AS holds_over_60s,
-           count(*) FILTER (WHERE NOT acknowledged) AS holds_without_apology,
-           sum(duration_s) AS hold_s, max(duration_s) AS longest_hold_s
-    FROM hold_details GROUP BY ALL
-)
-SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id,
-       any_value(p.agent_name) AS agent_name, p.scorecard_id,
-       count(*) AS calls,
-       round(avg(p.score), 1) AS avg_score,
-       count(*) FILTER (WHERE p.flagged) AS flagged_calls,
-       round(avg(p.handle_time_s), 1) AS avg_handle_time_s,
-       CAST(coalesce(sum(h.holds), 0) AS INTEGER) AS holds,
-       round(sum(h.hold_s) / nullif(sum(h.holds), 0), 1) AS avg_hold_s,
-       coalesce(max(h.longest_hold_s), 0) AS longest_hold_s,
-       CAST(coalesce(sum(h.holds_over_60s), 0) AS INTEGER) AS holds_over_60s,
-       CAST(coalesce(sum(h.holds_without_apology), 0) AS INTEGER) AS holds_without_apology
-FROM periods p LEFT JOIN hold_stats h ON h.call_id = p.call_id AND h.scorecard_version = p.scorecard_version
-GROUP BY p.period, p.period_start, p.agent_id, p.scorecard_id;
-
--- Pass rate of each scorecard item per agent and period (applicable calls only).
-CREATE OR REPLACE VIEW agent_item_pass_rates AS
-WITH periods AS (
-    SELECT 'day' AS period, date_trunc('day', call_time) AS period_start, * FROM call_overview
-    UNION ALL
-    SELECT 'week' AS period, date_trunc('week', call_time) AS period_start, * FROM call_overview
-)
-SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id, p.scorecard_id, r.item_id,
-       count(*) FILTER (WHERE r.outcome IN ('pass', 'fail')) AS applicable_calls,
-       round(avg(CASE r.outcome WHEN 'pass' THEN 1.0 WHEN 'fail' THEN 0.0 END), 3) AS pass_rate
-FROM periods p JOIN item_results r
-  ON r.call_id = p.call_id AND r.scorecard_id = p.scorecard_id AND r.scorecard_version = p.scorecard_version
-GROUP BY ALL;
+-- agent_scorecards and agent_item_pass_rates are defined at the end, on final_item_results
+-- (reviewed outcomes where a reviewer decided, the machine's otherwise).
 
 -- Added after the first release: when retention removed the call's transcript (and recording).
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS purged_at TIMESTAMP;
@@ -187,3 +149,139 @@ ALTER TABLE calls ADD COLUMN IF NOT EXISTS permanent_failure BOOLEAN;  -- not re
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS recordings_dir VARCHAR;     -- the folder the run was given (retention stays inside it)
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS file_size BIGINT;           -- size and mtime when scored: unchanged files are not re-hashed
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS file_mtime DOUBLE;   -- performance band, when the scorecard has bands
+
+-- === Reviewer workbench (pipeline/web): people, their verdicts, disputes ========================
+-- Human decisions live beside the machine's rows and never change them: a review is a new row
+-- (history kept), the newest review of an item is the item's final result.
+
+-- Who may sign in to `callqa review`. role: reviewer | lead | agent (an agent sees only the calls
+-- of `agent_id`, read-only, and may dispute their reviewed items). Passwords are argon2id hashes.
+CREATE TABLE IF NOT EXISTS users (
+    username      VARCHAR PRIMARY KEY,
+    password_hash VARCHAR NOT NULL,
+    role          VARCHAR NOT NULL,
+    agent_id      VARCHAR,
+    display_name  VARCHAR,
+    disabled      BOOLEAN NOT NULL DEFAULT false,
+    created_at    TIMESTAMP NOT NULL
+);
+
+-- One person's verdict on one scorecard item of one call (append-only: a changed mind is a new row).
+CREATE TABLE IF NOT EXISTS item_reviews (
+    review_id         VARCHAR PRIMARY KEY,
+    call_id           VARCHAR NOT NULL,
+    scorecard_id      VARCHAR NOT NULL,
+    scorecard_version VARCHAR NOT NULL,
+    item_id           VARCHAR NOT NULL,
+    machine_outcome   VARCHAR,            -- what the machine said when the person decided
+    outcome           VARCHAR NOT NULL,   -- pass | fail | na
+    comment           VARCHAR,
+    reviewer          VARCHAR NOT NULL,   -- users.username
+    reviewer_role     VARCHAR,
+    reviewed_at       TIMESTAMP NOT NULL,
+    dispute_id        VARCHAR             -- set when a lead's resolution of a dispute made this row
+);
+
+-- An agent or lead disputes a reviewed item; a lead resolves it (upheld: the outcome changes by a
+-- new item_reviews row; rejected: it stays). The dispute row and every review stay as history.
+CREATE TABLE IF NOT EXISTS disputes (
+    dispute_id        VARCHAR PRIMARY KEY,
+    call_id           VARCHAR NOT NULL,
+    scorecard_id      VARCHAR NOT NULL,
+    scorecard_version VARCHAR NOT NULL,
+    item_id           VARCHAR NOT NULL,
+    review_id         VARCHAR,            -- the review disputed
+    disputed_outcome  VARCHAR,            -- the final outcome when disputed
+    reason            VARCHAR NOT NULL,
+    raised_by         VARCHAR NOT NULL,
+    raised_at         TIMESTAMP NOT NULL,
+    status            VARCHAR NOT NULL,   -- open | upheld | rejected
+    resolved_by       VARCHAR,
+    resolved_at       TIMESTAMP,
+    resolution        VARCHAR,            -- the lead's comment
+    resolved_outcome  VARCHAR             -- the outcome after resolution
+);
+
+-- The newest review of each item of each scored version (any reviewer).
+CREATE OR REPLACE VIEW latest_item_reviews AS
+SELECT * EXCLUDE (rn) FROM (
+    SELECT r.*, row_number() OVER (PARTITION BY call_id, scorecard_id, scorecard_version, item_id
+                                   ORDER BY reviewed_at DESC, review_id DESC) AS rn
+    FROM item_reviews r
+) WHERE rn = 1;
+
+-- Each call's final item results: the newest review where one exists, the machine's otherwise;
+-- `source` says which ('review' | 'machine'); the machine's outcome is kept beside it.
+CREATE OR REPLACE VIEW final_item_results AS
+SELECT i.call_id, i.scorecard_id, i.scorecard_version, i.item_id, i.section,
+       coalesce(r.outcome, i.outcome) AS outcome,
+       CASE WHEN r.outcome IS NULL THEN 'machine' ELSE 'review' END AS source,
+       i.outcome AS machine_outcome, i.weight, i.auto_fail, i.bonus, i.reason,
+       r.reviewer, r.reviewed_at, r.comment AS review_comment, r.review_id
+FROM item_results i
+LEFT JOIN latest_item_reviews r USING (call_id, scorecard_id, scorecard_version, item_id);
+
+-- Each call's newest score with reviews applied (same rule as pipeline.scoring.score: weighted
+-- share of applicable non-bonus items passed, 0 on a failed auto-fail item); the machine's score
+-- where no item was reviewed.
+CREATE OR REPLACE VIEW final_call_scores AS
+WITH f AS (
+    SELECT call_id, scorecard_id, scorecard_version,
+           count(*) FILTER (WHERE source = 'review') AS reviewed_items,
+           sum(weight) FILTER (WHERE outcome IN ('pass', 'fail') AND NOT coalesce(bonus, false)) AS applicable_weight,
+           coalesce(sum(weight) FILTER (WHERE outcome = 'pass'), 0) AS earned_weight,
+           coalesce(bool_or(coalesce(auto_fail, false) AND outcome = 'fail'), false) AS auto_failed
+    FROM final_item_results GROUP BY ALL
+)
+SELECT s.call_id, s.scorecard_id, s.scorecard_version, s.score AS machine_score,
+       CASE WHEN coalesce(f.reviewed_items, 0) = 0 THEN s.score
+            WHEN f.auto_failed THEN 0.0
+            ELSE round(least(100.0, 100.0 * f.earned_weight / nullif(f.applicable_weight, 0)), 1) END AS score,
+       coalesce(f.reviewed_items, 0) > 0 AS reviewed, coalesce(f.reviewed_items, 0) AS reviewed_items
+FROM latest_scores s LEFT JOIN f USING (call_id, scorecard_id, scorecard_version);
+
+-- Agent scorecards per day and per week, on final results (reviewed where reviewed).
+-- Replaces the machine-only definition above; the columns are the same plus `reviewed_calls`.
+CREATE OR REPLACE VIEW agent_scorecards AS
+WITH periods AS (
+    SELECT 'day' AS period, date_trunc('day', o.call_time) AS period_start, o.*, fs.score AS final_score, fs.reviewed
+    FROM call_overview o LEFT JOIN final_call_scores fs USING (call_id, scorecard_id, scorecard_version)
+    UNION ALL
+    SELECT 'week' AS period, date_trunc('week', o.call_time) AS period_start, o.*, fs.score AS final_score, fs.reviewed
+    FROM call_overview o LEFT JOIN final_call_scores fs USING (call_id, scorecard_id, scorecard_version)
+), hold_stats AS (
+    SELECT call_id, scorecard_version, count(*) AS holds,
+           count(*) FILTER (WHERE duration_s > 60) AS holds_over_60s,
+           count(*) FILTER (WHERE NOT acknowledged) AS holds_without_apology,
+           sum(duration_s) AS hold_s, max(duration_s) AS longest_hold_s
+    FROM hold_details GROUP BY ALL
+)
+SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id,
+       any_value(p.agent_name) AS agent_name, p.scorecard_id,
+       count(*) AS calls,
+       round(avg(coalesce(p.final_score, p.score)), 1) AS avg_score,
+       count(*) FILTER (WHERE p.flagged) AS flagged_calls,
+       round(avg(p.handle_time_s), 1) AS avg_handle_time_s,
+       CAST(coalesce(sum(h.holds), 0) AS INTEGER) AS holds,
+       round(sum(h.hold_s) / nullif(sum(h.holds), 0), 1) AS avg_hold_s,
+       coalesce(max(h.longest_hold_s), 0) AS longest_hold_s,
+       CAST(coalesce(sum(h.holds_over_60s), 0) AS INTEGER) AS holds_over_60s,
+       CAST(coalesce(sum(h.holds_without_apology), 0) AS INTEGER) AS holds_without_apology,
+       count(*) FILTER (WHERE p.reviewed) AS reviewed_calls
+FROM periods p LEFT JOIN hold_stats h ON h.call_id = p.call_id AND h.scorecard_version = p.scorecard_version
+GROUP BY p.period, p.period_start, p.agent_id, p.scorecard_id;
+
+-- Pass rate of each item per agent and period, on final results (replaces the definition above).
+CREATE OR REPLACE VIEW agent_item_pass_rates AS
+WITH periods AS (
+    SELECT 'day' AS period, date_trunc('day', call_time) AS period_start, * FROM call_overview
+    UNION ALL
+    SELECT 'week' AS period, date_trunc('week', call_time) AS period_start, * FROM call_overview
+)
+SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id, p.scorecard_id, r.item_id,
+       count(*) FILTER (WHERE r.outcome IN ('pass', 'fail')) AS applicable_calls,
+       round(avg(CASE r.outcome WHEN 'pass' THEN 1.0 WHEN 'fail' THEN 0.0 END), 3) AS pass_rate,
+       count(*) FILTER (WHERE r.source = 'review') AS reviewed_calls
+FROM periods p JOIN final_item_results r
+  ON r.call_id = p.call_id AND r.scorecard_id = p.scorecard_id AND r.scorecard_version = p.scorecard_version
+GROUP BY ALL;
