@@ -158,6 +158,12 @@ def _score(value) -> str:
     return f"{float(value):g}"
 
 
+def _day(value) -> str:
+    if value is None or value != value:
+        return "-"
+    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)[:10]
+
+
 def _when(value) -> str:
     if value is None or value != value:
         return "-"
@@ -168,5 +174,5 @@ def _when(value) -> str:
 
 
 TEMPLATES.env.filters.update(clock=lambda s: clock(float(s)) if s is not None and s == s else "-",
-                             score=_score, when=_when, call_url=call_url, audio_url=audio_url, review_url=review_url,
+                             score=_score, when=_when, day=_day, call_url=call_url, audio_url=audio_url, review_url=review_url,
                              q=lambda v: quote(str(v), safe=""))
