@@ -7,6 +7,7 @@ All of it is the slow tier (`make test-all`) except the scorecard check, which n
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -16,8 +17,6 @@ import sys
 import time
 import wave
 from pathlib import Path
-
-import json
 
 import duckdb
 import numpy as np
