@@ -106,7 +106,8 @@ def _env(tmp: Path) -> dict:
 def test_wheel_holds_the_schema_the_scorecards_and_every_package(installed):
     _, wheel = installed
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"pipeline/store/schema.sql", "callqa_scorecards/aidet.yaml", "callqa_scorecards/sop.yaml"} <= names
+    assert {"pipeline/store/schema.sql", "callqa_scorecards/aidet.yaml", "callqa_scorecards/sop.yaml",
+            "pipeline/web/templates/call.html", "pipeline/web/static/app.js", "pipeline/web/static/app.css"} <= names
     packages = {str(Path(n).parent).replace("/", ".") for n in names if n.endswith(".py")}
     assert _source_packages() <= packages
     assert not [n for n in names if n.startswith(("tests/", "data/", "bench/"))]
