@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.settings import DEFAULT_MODEL, downloads_allowed, model_cache_dir
+from pipeline.settings import DEFAULT_MODEL, apply_quiet_environment, downloads_allowed, model_cache_dir
 
 _REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 
@@ -117,11 +117,10 @@ def load_model(name_or_path: str = DEFAULT_MODEL, *, cpu_threads: int = 0, num_w
 
     ``num_workers`` > 1 lets that many threads transcribe at the same time.
     """
+    apply_quiet_environment()  # offline unless downloads are allowed, before huggingface_hub loads
     from faster_whisper import WhisperModel
 
     resolved = resolve_model(name_or_path)
-    if not downloads_allowed():
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return WhisperModel(
         resolved,
         device="cpu",
