@@ -31,6 +31,17 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def card_prefix_plausible(digits: str) -> bool:
+    """True when ``digits`` start as a payment card issued by a card network does: Visa 4,
+    Mastercard 51-55 and 2221-2720, Amex 34/37, Diners 30/36/38/39, JCB 35, Discover and
+    UnionPay 6, Maestro 50/56-69. ("2023 and 2024 and ..." does not.)"""
+    if len(digits) < 4 or not digits[:4].isdigit():
+        return False
+    first, two, four = digits[0], int(digits[:2]), int(digits[:4])
+    return (first in "46" or 50 <= two <= 59 or two in (30, 34, 35, 36, 37, 38, 39)
+            or 2221 <= four <= 2720)
+
+
 # --------------------------------------------------------------------------------------------
 # National identity numbers
 # --------------------------------------------------------------------------------------------
@@ -176,6 +187,6 @@ def sort_code_shape(token: str) -> bool:
     return re.fullmatch(r"\d{2}[-.]\d{2}[-.]\d{2}", token) is not None
 
 
-__all__ = ["luhn_valid", "fodselsnummer_valid", "bsn_valid", "hetu_valid", "mykad_valid",
+__all__ = ["luhn_valid", "card_prefix_plausible", "fodselsnummer_valid", "bsn_valid", "hetu_valid", "mykad_valid",
            "personas_kods_valid", "ssn_shape", "kontonummer_valid", "IBAN_LENGTHS", "iban_valid",
            "sort_code_shape"]

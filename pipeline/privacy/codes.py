@@ -54,8 +54,10 @@ def alnum_chars(tokens: Sequence[str], digits: Sequence[Optional[str]],
                 out.append(d if (d and low == "o") else raw.upper())
         elif d:
             out.append(d)
-        elif raw.isascii() and raw.isalpha() and raw.isupper() and 2 <= len(raw) <= 4:
-            out.append(raw)
+        elif raw.isascii() and raw.isalpha() and 2 <= len(raw) <= 4 and (
+            raw.isupper() or (out and out[-1] and out[-1][-1].isdigit())
+        ):
+            out.append(raw.upper())     # "NWBK", or "nwbk" straight after "gb29"
         elif _DOTTED_LETTERS.fullmatch(raw):
             out.append(re.sub(r"[^A-Za-z]", "", raw).upper())
         elif nato and low in NATO:

@@ -42,7 +42,7 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
                r"tax (?:id|number|reference|code)", r"social insurance", r"ic number", r"nric"),
         "phone": (r"phone(?: number)?", r"mobile(?: number)?", r"telephone", r"contact number",
                   r"landline", r"call you (?:on|at)", r"reach you (?:on|at)"),
-        "none": (r"last (?:four|4|three|3) (?:digits|numbers)", r"ending (?:in|with)",
+        "none": (r"last (?:four|4|three|3) (?:digits|numbers)(?: (?:of|on) (?:the|your) card)?", r"ending (?:in|with)",
                  r"ends (?:in|with)", r"how much", r"amount", r"reference(?: number)?",
                  r"order number", r"post ?code", r"zip code", r"case number", r"ticket number",
                  r"(?:pounds|dollars|euros|ringgit|kroner|minutes|days|hours)"),
@@ -111,13 +111,17 @@ SENSITIVE = ("card", "cvv", "sortcode", "account", "iban", "id", "phone")
 
 
 @lru_cache(maxsize=None)
-def _patterns(language: str) -> tuple[tuple[re.Pattern, str], ...]:
+def _patterns(language: str) -> tuple[re.Pattern, tuple[tuple[re.Pattern, str], ...]]:
+    """One pattern for any cue at all (a quick test), and one per cue with its kind (so that
+    overlapping cues are all found: "on the back" and "back of the card")."""
     code = base_language(language)
-    out = []
+    each, fragments_all = [], []
     for lang in dict.fromkeys(("en", code)):
         for kind, fragments in CUES.get(lang, {}).items():
-            out.append((re.compile(r"\b(?:" + "|".join(fragments) + r")\b"), kind))
-    return tuple(out)
+            for fragment in fragments:
+                each.append((re.compile(r"\b(?:" + fragment + r")\b"), kind))
+                fragments_all.append(fragment)
+    return re.compile(r"\b(?:" + "|".join(fragments_all) + r")\b"), tuple(each)
 
 
 def cue_norm(token: str) -> str:
@@ -129,8 +133,11 @@ def cue_norm(token: str) -> str:
 def find_cues(text: str, language: str = "en") -> list[tuple[int, int, str]]:
     """(start, end, kind) of every cue in ``text`` (already ``cue_norm``-ed), in order; where
     cues overlap, the longest."""
+    any_cue, each = _patterns(language)
+    if not any_cue.search(text):
+        return []
     found = []
-    for pattern, kind in _patterns(language):
+    for pattern, kind in each:
         for m in pattern.finditer(text):
             found.append((m.start(), m.end(), kind))
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))

@@ -178,6 +178,11 @@ def lexicon(language: str = "en") -> dict:
     return {"words": words, "fillers": frozenset(fillers), "glue": frozenset(glue)}
 
 
+def is_multiplier(token: str, language: str = "en") -> bool:
+    """"double", "triple", "dobbel": a word that repeats the next digit."""
+    return lexicon(language)["words"].get(norm(token), ("",))[0] == "mult"
+
+
 # --------------------------------------------------------------------------------------------
 # Tokens -> digits
 # --------------------------------------------------------------------------------------------
@@ -354,5 +359,5 @@ def luhn_windows(run: Sequence[tuple[int, str]]) -> list[tuple[int, int]]:
     return found
 
 
-__all__ = ["LANGUAGES", "SUPPORTED_LANGUAGES", "base_language", "lexicon", "norm",
+__all__ = ["LANGUAGES", "SUPPORTED_LANGUAGES", "base_language", "lexicon", "norm", "is_multiplier",
            "is_date_or_time", "token_digits", "number_runs", "luhn_windows", "STRIP"]

