@@ -76,7 +76,7 @@ def process_call(
             audio = load_call(meta.path, meta.channel_layout, options.default_layout)
             result.file_sha256 = meta.sha256 or file_sha256(meta.path)
         result.channel_layout = audio.layout
-        extra_flags: list[str] = []
+        extra_flags: list[str] = list(audio.flags)  # channels that lie: same mix, stream titles
         language = meta.language or options.transcribe.language
         with _timed(stages, "activity"):
             if audio.layout == "mono":

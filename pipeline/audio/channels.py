@@ -1,0 +1,252 @@
+"""Channels that lie: checks on what a recording's channels and streams really carry.
+
+Ways a recording can say one thing and hold another, each caught here and told in a flag:
+
+* **Same mix on both channels** (`same_mix`): a stereo file whose right channel is the left one
+  at another gain, inverted, or a few samples late. Split as agent/customer it doubles the
+  transcript and credits the customer's words to the agent. Found by normalised
+  cross-correlation, window by window, which ignores gain and polarity and searches small
+  delays; a real two-party recording fails it because its channels differ, and one with crosstalk
+  fails it because the level between the channels swings with every turn.
+* **Two audio streams** (`audio_streams`, `decode_two_streams`): agent and customer stored as
+  two mono streams of one container. ffmpeg (and so pydub) decodes only the first; here both are
+  merged into one stereo call, stream 0 on the left, stream 1 on the right.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+# --- same mix on both channels ------------------------------------------------------------------
+
+WINDOW_S = 1.0          # correlation windows: long enough for speech, short against drift
+MAX_LAG_S = 0.02        # delays searched: 20 ms (320 samples at 16 kHz), far beyond "a few samples"
+MAX_WINDOWS = 300       # a long call is sampled evenly: the verdict costs the same for 2 min or 2 h
+MIN_WINDOWS = 5         # fewer loud windows than this: too little sound to say anything
+MIN_CORRELATION = 0.6   # a window "matches" when |NCC| at its best lag reaches this: one mix
+                        # through Vorbis/MP3 coupling keeps 0.6-1.0; two parties stay under 0.1
+MIN_MATCHING = 0.8      # ... and the call is one mix when this share of its loud windows match
+MAX_GAIN_SPREAD_DB = 3.0  # the level between the channels stays put (IQR, measured 0.0-0.1 dB
+                          # through codecs); crosstalk swings it with the turns (6-28 dB measured)
+LAG_TOLERANCE = 2       # samples: a codec blurs the best lag of a weak window by one or two
+
+
+@dataclass(frozen=True)
+class SameMix:
+    """Right ≈ gain × left, `lag` samples later (negative: earlier), as found on the loud windows."""
+
+    gain: float           # signed: -0.5 is half the level, polarity inverted
+    lag: int              # samples at the analysed rate
+    correlation: float    # median |NCC| over the loud windows
+    windows: int          # loud windows analysed
+
+    @property
+    def identical(self) -> bool:
+        """The same signal at the same level and time (within 1 dB): a mono call saved as stereo."""
+        return self.lag == 0 and 10 ** (-1 / 20) <= self.gain <= 10 ** (1 / 20)
+
+    def describe(self, sample_rate: int = 16_000) -> str:
+        parts = [f"right = {self.gain:+.2f} x left"]
+        if self.lag:
+            parts.append(f"{abs(self.lag)} samples ({1000 * abs(self.lag) / sample_rate:.1f} ms) "
+                         f"{'later' if self.lag > 0 else 'earlier'}")
+        parts.append(f"correlation {self.correlation:.2f} over {self.windows} windows")
+        return ", ".join(parts)
+
+
+def _loud_windows(left: np.ndarray, right: np.ndarray, size: int) -> np.ndarray:
+    """Start indices of the windows with the most sound in either channel (speech, not silence)."""
+    count = min(left.size, right.size) // size
+    if count == 0:
+        return np.zeros(0, dtype=int)
+    trimmed = count * size
+    energy = np.zeros(count)
+    for channel in (left, right):  # views, no copy of a long call: einsum sums each window in place
+        rows = np.ascontiguousarray(channel[:trimmed], dtype=np.float32).reshape(count, size)
+        energy += np.einsum("ij,ij->i", rows, rows, dtype=np.float64) / size
+    floor = 1e-8  # -80 dBFS: digital silence and dither are not sound
+    loud = np.where((energy > floor) & (energy >= 0.1 * np.percentile(energy, 90)))[0]
+    if loud.size > MAX_WINDOWS:
+        loud = loud[np.linspace(0, loud.size - 1, MAX_WINDOWS).round().astype(int)]
+    return loud * size
+
+
+def window_match(a: np.ndarray, b: np.ndarray, max_lag: int) -> np.ndarray:
+    """Best normalised cross-correlation of each row of `b` against the same row of `a`, within
+    ±max_lag samples. Rows are windows (a 1-D pair is one window).
+
+    Returns one row per window: |NCC| at the best lag, that lag (b later than a: positive), and
+    the signed gain of b on a (polarity from the sign of the correlation). Invariant to the gain
+    and polarity of either signal; a window silent on either side gets (0, 0, 0).
+    """
+    a = np.atleast_2d(a).astype(np.float64)
+    b = np.atleast_2d(b).astype(np.float64)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    ea, eb = (a**2).sum(axis=1), (b**2).sum(axis=1)
+    n = 1 << int(np.ceil(np.log2(a.shape[1] + max_lag + 1)))
+    corr = np.fft.irfft(np.conj(np.fft.rfft(a, n, axis=1)) * np.fft.rfft(b, n, axis=1), n, axis=1)
+    lags = np.r_[np.arange(0, max_lag + 1), np.arange(-max_lag, 0)]
+    values = np.concatenate([corr[:, : max_lag + 1], corr[:, n - max_lag:]], axis=1) if max_lag else corr[:, :1]
+    best = np.abs(values).argmax(axis=1)
+    value = values[np.arange(values.shape[0]), best]
+    ok = (ea > 0) & (eb > 0)
+    safe_ea, safe_eb = np.where(ok, ea, 1.0), np.where(ok, eb, 1.0)
+    ncc = np.where(ok, np.abs(value) / np.sqrt(safe_ea * safe_eb), 0.0)
+    gain = np.where(ok, np.sign(value) * np.sqrt(safe_eb / safe_ea), 0.0)
+    return np.stack([ncc, np.where(ok, lags[best], 0), gain], axis=1)
+
+
+def same_mix(left: np.ndarray, right: np.ndarray, sample_rate: int = 16_000) -> SameMix | None:
+    """The relation between two channels that carry one mix, or None when they carry two.
+
+    One mix: most loud windows correlate at |NCC| ≥ MIN_CORRELATION, at one lag, and the level
+    between the channels is steady (spread ≤ MAX_GAIN_SPREAD_DB). Two parties on two channels
+    correlate weakly; crosstalk correlates but its level flips with the turns.
+    """
+    size, max_lag = int(WINDOW_S * sample_rate), int(MAX_LAG_S * sample_rate)
+    starts = _loud_windows(left, right, size)
+    if starts.size < MIN_WINDOWS:
+        return None
+    found = np.concatenate([
+        window_match(np.stack([left[s:s + size] for s in batch]), np.stack([right[s:s + size] for s in batch]), max_lag)
+        for batch in np.array_split(starts, max(1, starts.size // 32))
+    ])
+    nccs, lags, gains = found[:, 0], found[:, 1].astype(int), found[:, 2]
+    matching = nccs >= MIN_CORRELATION
+    if matching.mean() < MIN_MATCHING:
+        return None
+    values, counts = np.unique(lags[matching], return_counts=True)
+    lag = int(values[np.argmax(counts)])
+    if np.mean(np.abs(lags[matching] - lag) <= LAG_TOLERANCE) < MIN_MATCHING:
+        return None  # the "match" wanders: not one recording delayed, something else
+    gain_db = 20 * np.log10(np.maximum(np.abs(gains[matching]), 1e-9))
+    q1, q3 = np.percentile(gain_db, [25, 75])
+    signs = np.sign(gains[matching])
+    if q3 - q1 > MAX_GAIN_SPREAD_DB or max(np.mean(signs > 0), np.mean(signs < 0)) < MIN_MATCHING:
+        return None
+    sign = 1.0 if np.mean(signs > 0) >= 0.5 else -1.0
+    return SameMix(round(sign * float(10 ** (np.median(gain_db) / 20)), 2), lag,
+                   round(float(np.median(nccs)), 3), int(starts.size))
+
+
+def combine(left: np.ndarray, right: np.ndarray, mix: SameMix) -> np.ndarray:
+    """One channel from two that carry the same mix: right aligned to left, then the least-squares
+    estimate (left + g·right) / (1 + g²). Never (left + right) / 2, which cancels an inverted copy."""
+    aligned = np.zeros_like(right)
+    lag = mix.lag
+    if lag > 0:
+        aligned[:-lag] = right[lag:]
+    elif lag < 0:
+        aligned[-lag:] = right[:lag]
+    else:
+        aligned[:] = right
+    g = mix.gain
+    return ((left + g * aligned) / (1.0 + g * g)).astype(np.float32)
+
+
+# --- two audio streams in one container --------------------------------------------------------
+
+MAX_STREAMS = 2
+FFMPEG_TIMEOUT_S = 600
+_AGENT_WORDS = re.compile(r"\b(agent|rep|representative|operator|advisor|adviser)\b", re.I)
+_CUSTOMER_WORDS = re.compile(r"\b(customer|caller|client|consumer|member)\b", re.I)
+
+
+@dataclass(frozen=True)
+class AudioStream:
+    """One audio stream of a container, as ffprobe reports it."""
+
+    position: int                 # among the audio streams: 0, 1, ... (what `0:a:N` selects)
+    channels: int
+    sample_rate: int
+    duration_s: float | None
+    title: str = ""               # the stream's title or handler name, as a layout hint
+
+    @property
+    def role(self) -> str | None:
+        """"agent" or "customer" when the stream's title says so (and not both)."""
+        agent, customer = bool(_AGENT_WORDS.search(self.title)), bool(_CUSTOMER_WORDS.search(self.title))
+        return "agent" if agent and not customer else "customer" if customer and not agent else None
+
+
+def audio_streams(path: str | Path) -> list[AudioStream]:
+    """The audio streams of a file by ffprobe; [] when ffprobe is missing or cannot read the file
+    (decoding says why), or for WAV, which holds one stream and is read without ffmpeg."""
+    if Path(path).suffix.lower() == ".wav":
+        return []
+    try:
+        done = subprocess.run(
+            ["ffprobe", "-v", "error", "-select_streams", "a",
+             "-show_entries", "stream=channels,sample_rate,duration:stream_tags=title,handler_name:format=duration",
+             "-of", "json", "-i", _ffmpeg_name(path)],
+            capture_output=True, timeout=60, check=False,
+        )
+        info = json.loads(done.stdout or b"{}")
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return []
+    fallback = _number(info.get("format", {}).get("duration"))
+    streams = []
+    for position, stream in enumerate(info.get("streams") or []):
+        tags = {k.lower(): str(v) for k, v in (stream.get("tags") or {}).items()}
+        title = tags.get("title") or tags.get("handler_name", "")
+        if title.strip().lower() in ("soundhandler", "sound handler", "core media audio"):
+            title = ""  # the muxer's default name, not a label
+        streams.append(AudioStream(position, int(stream.get("channels") or 0), int(_number(stream.get("sample_rate")) or 0),
+                                   _number(stream.get("duration")) or fallback, title.strip()))
+    return streams
+
+
+def _ffmpeg_name(path: str | Path) -> str:
+    """`file:` + the path: a name with a colon or a leading dash is read as a file, never as a
+    protocol or an option."""
+    return "file:" + str(Path(path).absolute())
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) and number > 0 else None
+
+
+def stream_layout(streams: Sequence[AudioStream]) -> str | None:
+    """"agent_left" / "agent_right" when the streams' titles say which one is the agent (stream 0
+    goes left), None when they say nothing or contradict each other."""
+    votes = set()
+    for stream in streams[:2]:
+        if stream.role:
+            agent_first = (stream.role == "agent") == (stream.position == 0)
+            votes.add("agent_left" if agent_first else "agent_right")
+    return votes.pop() if len(votes) == 1 else None
+
+
+def decode_two_streams(path: str | Path, streams: Sequence[AudioStream], sample_rate: int = 16_000) -> bytes:
+    """Both audio streams merged by ffmpeg into one stereo 16-bit PCM stream (stream 0 left,
+    stream 1 right), each mixed to mono, resampled, and padded with silence to the longer one.
+
+    Returns raw interleaved s16le samples. Raises RuntimeError with ffmpeg's last line on failure.
+    """
+    longest = max((s.duration_s or 0.0) for s in streams)
+    pad = f",apad=whole_dur={longest:.3f}" if longest > 0 else ""  # join stops at the shortest input
+    prep = f"aresample={sample_rate},aformat=sample_fmts=s16:channel_layouts=mono{pad}"
+    graph = f"[0:a:0]{prep}[a0];[0:a:1]{prep}[a1];[a0][a1]join=inputs=2:channel_layout=stereo[out]"
+    try:
+        done = subprocess.run(
+            ["ffmpeg", "-v", "error", "-nostdin", "-i", _ffmpeg_name(path), "-filter_complex", graph,
+             "-map", "[out]", "-f", "s16le", "-acodec", "pcm_s16le", "-"],
+            capture_output=True, timeout=FFMPEG_TIMEOUT_S, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"ffmpeg: {type(exc).__name__}") from None
+    if done.returncode != 0 or not done.stdout:
+        lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        raise RuntimeError(lines[-1][-200:] if lines else f"ffmpeg exit {done.returncode}")
+    return done.stdout[: len(done.stdout) // 4 * 4]
