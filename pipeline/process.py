@@ -84,7 +84,8 @@ def process_call(
                 parties = split_speakers(audio.mixed, spans)
                 agent_spans, customer_spans = parties.agent, parties.customer
                 if not parties.separable:
-                    extra_flags.append("mono recording: agent and customer voices could not be told apart")
+                    why = f" ({parties.reason})" if parties.reason else ""
+                    extra_flags.append(f"mono recording: agent and customer voices could not be told apart{why}")
             else:
                 agent_spans = activity.speech_spans(audio.agent, options.activity)
                 customer_spans = activity.speech_spans(audio.customer, options.activity)

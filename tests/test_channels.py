@@ -1,4 +1,5 @@
-"""Channels that lie: one mix on both channels, two audio streams.
+"""Channels that lie: one mix on both channels, two audio streams, and a mono split that flips
+speakers every second.
 
 Test audio is made here from the real samples (data/samples: the real role-played call and the
 synthetic calls) with numpy and ffmpeg. The detectors are tested exactly on arrays;
@@ -15,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.audio import activity
 from pipeline.audio.channels import SameMix, audio_streams, combine, same_mix, stream_layout
 from pipeline.audio.decode import AudioError, load_call
-from pipeline.records import CallMeta
+from pipeline.audio.diarize import Turns, split_speakers, turn_taking
+from pipeline.records import CallMeta, Span
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 REAL_CALL = SAMPLES / "real_auto_repairs_40.flac"  # real role-played call: agent left, caller right, 8 kHz
@@ -259,6 +262,64 @@ def test_two_streams_of_one_mix_are_mono(tmp_path, real):
     ffmpeg("-i", str(tmp_path / "a.wav"), "-i", str(tmp_path / "b.wav"), "-map", "0:a", "-map", "1:a", "-c:a", "aac", str(tmp_path / "ab.m4a"))
     audio = load_call(tmp_path / "ab.m4a")
     assert audio.layout == "mono" and "stereo audio streams carry one mix" in audio.flags[0]
+
+
+# --- a mono split that flips speakers ---------------------------------------------------------------
+
+def _alternating(turn_s: float, total_s: float, gap_s: float = 0.0) -> tuple[list[Span], list[Span]]:
+    agent, customer, t, who = [], [], 0.0, 0
+    while t + turn_s <= total_s:
+        (agent if who == 0 else customer).append(Span(t, t + turn_s))
+        t, who = t + turn_s + gap_s, 1 - who
+    return agent, customer
+
+
+def test_turn_taking_counts_changes_without_a_pause():
+    flicker = turn_taking(*_alternating(0.8, 60.0), speech_s=60.0)
+    assert flicker == Turns(quick_changes=74, per_minute=74.0, typical_s=0.8) and flicker.flicker
+    calm = turn_taking(*_alternating(6.0, 60.0), speech_s=60.0)
+    assert calm == Turns(quick_changes=9, per_minute=9.0, typical_s=6.0) and not calm.flicker
+    paused = turn_taking(*_alternating(0.8, 60.0, gap_s=0.5), speech_s=60.0)
+    assert paused.quick_changes == 0 and not paused.flicker  # real turns with pauses between them
+    assert turn_taking(*_alternating(0.8, 15.0), speech_s=15.0) is None  # too little speech to judge
+    # 16 a minute is flicker only when the stretches are short too.
+    assert Turns(16, 16.0, 1.5).flicker and not Turns(16, 16.0, 2.5).flicker and Turns(24, 24.0, 3.0).flicker
+
+
+def _mono_parts(agent: np.ndarray, other: np.ndarray):
+    mix = agent[: other.size] + other[: agent.size]
+    return split_speakers(mix, activity.speech_spans(mix))
+
+
+@pytest.fixture(scope="module")
+def raised_caller(tmp_path_factory):
+    """The real call's caller, pitch raised to the agent's voice (same tempo): two similar voices."""
+    folder = tmp_path_factory.mktemp("pitch")
+    ffmpeg("-t", "120", "-i", str(REAL_CALL), "-af", "pan=mono|c0=c1,asetrate=8000*1.5,aresample=8000,atempo=1/1.5",
+           str(folder / "caller_up.wav"))
+    agent, _ = channels_of(REAL_CALL, 120)
+    raised, _ = channels_of(folder / "caller_up.wav")
+    return agent, raised
+
+
+def test_two_similar_voices_on_mono_are_not_separable(raised_caller):
+    parties = _mono_parts(*raised_caller)
+    assert not parties.separable
+    assert parties.turns.flicker and "times a minute without a pause" in parties.reason
+
+
+def test_two_real_voices_and_the_mono_sample_stay_separable():
+    parties = _mono_parts(*channels_of(REAL_CALL))  # the whole real call, mixed to mono
+    assert parties.separable and parties.reason == "" and not parties.turns.flicker
+    mono = load_call(SAMPLES / "c08_mono.wav")
+    c08 = split_speakers(mono.mixed, activity.speech_spans(mono.mixed))
+    assert c08.separable and c08.turns.per_minute < 10
+
+
+def test_one_voice_alone_is_not_two():
+    agent = channels_of(REAL_CALL)[0]
+    parties = split_speakers(agent, activity.speech_spans(agent))
+    assert not parties.separable and parties.reason
 
 
 # --- end to end through process_call (Whisper tiny.en, one thread) ----------------------------------
