@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from pipeline.audio import activity
+from pipeline.audio import channels
 from pipeline.audio.activity import ActivityOptions
 from pipeline.audio.decode import AudioError, file_sha256, load_call
 from pipeline.scoring.detect import Detector
@@ -77,12 +78,14 @@ def process_call(
             result.file_sha256 = meta.sha256 or file_sha256(meta.path)
         result.channel_layout = audio.layout
         extra_flags: list[str] = list(audio.flags)  # channels that lie: same mix, stream titles
+        separable = True
         language = meta.language or options.transcribe.language
         with _timed(stages, "activity"):
             if audio.layout == "mono":
                 spans = activity.speech_spans(audio.mixed, options.activity)
                 parties = split_speakers(audio.mixed, spans)
                 agent_spans, customer_spans = parties.agent, parties.customer
+                separable = parties.separable
                 if not parties.separable:
                     why = f" ({parties.reason})" if parties.reason else ""
                     extra_flags.append(f"mono recording: agent and customer voices could not be told apart{why}")
@@ -102,6 +105,15 @@ def process_call(
                 decode = replace(decode, language=language)  # the customer speaks the agent's language
                 customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode) if customer_spans else ([], language)
                 utterances = sorted(agent_utts + customer_utts, key=lambda u: u.start)
+        # Swapped channels: the agent's opening heard on the customer's side (pure, on the text).
+        swap = channels.swap_check(utterances) if separable and "outbound" not in meta.call_type.lower() else None
+        if swap is not None:
+            extra_flags.append(swap.flag("voices" if audio.layout == "mono" else "channels"))
+            if swap.swap:
+                utterances = channels.swap_speakers(utterances)
+                agent_spans, customer_spans = customer_spans, agent_spans
+                holds = activity.find_holds(agent_spans, customer_spans, options.activity)
+                result.channel_layout = {"agent_left": "agent_right", "agent_right": "agent_left"}.get(audio.layout, audio.layout)
         result.language = language or ""
         if redactor is not None:
             with _timed(stages, "redact"):

@@ -1,10 +1,11 @@
-"""Channels that lie: one mix on both channels, two audio streams, and a mono split that flips
-speakers every second.
+"""Channels that lie: one mix on both channels, two audio streams, swapped channels, and a mono
+split that flips speakers every second.
 
 Test audio is made here from the real samples (data/samples: the real role-played call and the
-synthetic calls) with numpy and ffmpeg. The detectors are tested exactly on arrays;
+synthetic calls) with numpy and ffmpeg. The detectors are tested exactly on arrays and on text;
 the end-to-end checks through `process_call` (Whisper tiny.en) assert only what holds on any CPU:
-the layout, the flags that rest on the audio, both parties present, no doubled transcript.
+the layout, the flags that rest on the audio, both parties present, no doubled transcript, and a
+swap flag whose verdict agrees with the layout used.
 """
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ import numpy as np
 import pytest
 
 from pipeline.audio import activity
-from pipeline.audio.channels import SameMix, audio_streams, combine, same_mix, stream_layout
+from pipeline.audio.channels import SameMix, audio_streams, combine, same_mix, stream_layout, swap_check, swap_speakers
 from pipeline.audio.decode import AudioError, load_call
 from pipeline.audio.diarize import Turns, split_speakers, turn_taking
-from pipeline.records import CallMeta, Span
+from pipeline.records import CallMeta, Span, Utterance
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 REAL_CALL = SAMPLES / "real_auto_repairs_40.flac"  # real role-played call: agent left, caller right, 8 kHz
@@ -264,6 +265,65 @@ def test_two_streams_of_one_mix_are_mono(tmp_path, real):
     assert audio.layout == "mono" and "stereo audio streams carry one mix" in audio.flags[0]
 
 
+# --- swapped channels, on text --------------------------------------------------------------------
+
+def U(speaker: str, start: float, text: str) -> Utterance:
+    return Utterance(speaker, start, start + 3.0, text)
+
+
+SWAPPED = [
+    U("customer", 2.0, "Good morning, thank you for calling Northwind Energy, my name is Sarah. How can I help you today?"),
+    U("agent", 9.0, "Hi Sarah, I'm calling about my bill, it looks far too high."),
+    U("customer", 15.0, "I'm sorry to hear that, let me look into it."),
+]
+
+
+def test_strong_evidence_swaps():
+    check = swap_check(SWAPPED)
+    assert check is not None and check.swap
+    assert check.flag() == (
+        "channels swapped (scored with agent and customer exchanged): in the first 45 s the customer side says the "
+        "agent's 'thank you for calling', 'how can I help', the agent side none; the customer side speaks first; "
+        "the agent side says the caller's 'I'm calling about'"
+    )
+    assert check.flag("voices").startswith("voices swapped")
+    swapped = swap_speakers(SWAPPED)
+    assert [u.speaker for u in swapped] == ["agent", "customer", "agent"] and swapped[0].text == SWAPPED[0].text
+    assert swap_check(swapped) is None
+
+
+@pytest.mark.parametrize("case,utterances", [
+    ("no caller cue", SWAPPED[:1] + [U("agent", 9.0, "Hi Sarah, my name is Tom Baker, my last bill is far too high.")]),
+    ("one agent cue", [U("customer", 2.0, "Hello, thank you for calling Northwind Energy."), SWAPPED[1]]),
+    ("agent side speaks first", [U("agent", 1.0, "Hello?")] + SWAPPED),
+    ("the customer side explains too", SWAPPED + [U("customer", 20.0, "I have a question about my bill as well.")]),
+])
+def test_weaker_evidence_only_flags(case, utterances):
+    check = swap_check(utterances)
+    assert check is not None and not check.swap, case
+    assert check.flag().startswith("channels look swapped (scored as recorded): in the first 45 s the customer side says")
+
+
+@pytest.mark.parametrize("case,utterances", [
+    ("a normal call", swap_speakers(SWAPPED)),
+    ("both sides open", SWAPPED + [U("agent", 12.0, "Welcome to Northwind, how may I assist?")]),
+    ("the customer thanks for a call back", [U("agent", 2.0, "Hello, Northwind Energy."),
+                                              U("customer", 6.0, "Oh hi, thank you for calling me back.")]),
+    ("the customer gives a name", [U("agent", 2.0, "Northwind Energy, Priya speaking."),
+                                   U("customer", 6.0, "Hello there, my name is Rebecca Stone.")]),
+    ("the cue after the opening", [U("agent", 2.0, "Hello."), U("customer", 60.0, "Thank you for calling, how can I help?")]),
+    ("nothing said", []),
+])
+def test_no_evidence_no_flag(case, utterances):
+    assert swap_check(utterances) is None, case
+
+
+def test_swap_cues_read_curly_apostrophes_punctuation_and_case():
+    said = [U("customer", 1.0, "THANKS for calling! You\u2019re through to Contoso\u2026"), U("agent", 5.0, "I\u2019d like to cancel my card.")]
+    check = swap_check(said)
+    assert check.swap and "'you're through to'" in check.evidence and "'I'd like to ...'" in check.evidence
+
+
 # --- a mono split that flips speakers ---------------------------------------------------------------
 
 def _alternating(turn_s: float, total_s: float, gap_s: float = 0.0) -> tuple[list[Span], list[Span]]:
@@ -366,3 +426,21 @@ def test_end_to_end_one_mix_and_two_streams(tmp_path, tiny, scorecard):
     assert {u.speaker for u in two.utterances} == {"agent", "customer"}
     assert two.metrics.customer_talk_s > 5  # the second stream was heard (before: 0)
     assert not any("one mix" in f or "swapped" in f for f in two.score.flag_reasons)
+
+
+def test_end_to_end_swapped_channels_are_flagged(tmp_path, tiny, scorecard):
+    """The real call's first 50 s with agent and caller exchanged, declared agent_left. Whether the
+    evidence is strong enough to swap rests on Whisper's words; the flag and a layout that agrees
+    with its verdict do not."""
+    path = tmp_path / "swapped.flac"
+    ffmpeg("-t", "50", "-i", str(REAL_CALL), "-af", "pan=stereo|c0=c1|c1=c0", str(path))
+    result = _score(path, tiny, scorecard)
+    swaps = [f for f in result.score.flag_reasons if "swapped" in f]
+    assert result.score.flagged and len(swaps) == 1
+    assert "the customer side speaks first" in swaps[0]
+    if swaps[0].startswith("channels swapped"):
+        assert result.channel_layout == "agent_right" and result.utterances[0].speaker == "agent"
+    else:
+        assert swaps[0].startswith("channels look swapped") and result.channel_layout == "agent_left"
+    outbound = _score(path, tiny, scorecard, call_type="Outbound sales")
+    assert not any("swapped" in f for f in outbound.score.flag_reasons)  # the customer answers an outbound call

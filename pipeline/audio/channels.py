@@ -1,6 +1,6 @@
 """Channels that lie: checks on what a recording's channels and streams really carry.
 
-Ways a recording can say one thing and hold another, each caught here and told in a flag:
+Three ways a recording can say one thing and hold another, each caught here and told in a flag:
 
 * **Same mix on both channels** (`same_mix`): a stereo file whose right channel is the left one
   at another gain, inverted, or a few samples late. Split as agent/customer it doubles the
@@ -11,17 +11,22 @@ Ways a recording can say one thing and hold another, each caught here and told i
 * **Two audio streams** (`audio_streams`, `decode_two_streams`): agent and customer stored as
   two mono streams of one container. ffmpeg (and so pydub) decodes only the first; here both are
   merged into one stereo call, stream 0 on the left, stream 1 on the right.
+* **Swapped channels** (`swap_check`): the agent's opening ("thank you for calling", "how can I
+  help") heard on the customer's side and never on the agent's. A pure function of the
+  transcript: it runs after transcription.
 """
 from __future__ import annotations
 
 import json
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from pipeline.records import Utterance
 
 # --- same mix on both channels ------------------------------------------------------------------
 
@@ -250,3 +255,88 @@ def decode_two_streams(path: str | Path, streams: Sequence[AudioStream], sample_
         lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
         raise RuntimeError(lines[-1][-200:] if lines else f"ffmpeg exit {done.returncode}")
     return done.stdout[: len(done.stdout) // 4 * 4]
+
+
+# --- swapped channels, from the transcript ----------------------------------------------------
+
+OPENING_S = 45.0  # the opening: this long from the first word of the call
+# What an agent says answering a call, and a caller hardly ever does (each a distinct cue).
+AGENT_OPENINGS = {
+    "thank you for calling": r"\bthank(?:s| you) (?:so much |very much )?for (?:calling|contacting|ringing|phoning)\b(?! me)(?! back)",
+    "how can I help": r"\bhow (?:can|may|could|might) (?:i|we) (?:help|assist)\b",
+    "what can I do for you": r"\bwhat can (?:i|we) do for you\b",
+    "you're through to": r"\byou(?:'re| are) (?:through to|speaking (?:to|with))\b",
+    "welcome to": r"\bwelcome to\b",
+}
+# What a caller says to explain why they called (never "I'm calling from": that is an agent).
+CALLER_OPENINGS = {
+    "I'm calling about": r"\b(?:i'm|i am|im|i was) (?:calling|ringing|phoning)(?: in)?(?: today)? (?:about|because|regarding|re|to ask|to check|"
+                         r"to find out|to see|to cancel|to change|to report|to complain|to book|to make)\b",
+    "I have a question": r"\bi(?:'ve| have)?(?: got)? (?:a|one) (?:quick )?(?:question|query|problem)\b",
+    "I'd like to ...": r"\bi(?:'d| would) like to (?:set up|switch|cancel|increase|open|close|report|book|move|"
+                       r"transfer|upgrade|complain|dispute|make a (?:complaint|claim|payment))\b",
+}
+_AGENT_RE = {name: re.compile(p) for name, p in AGENT_OPENINGS.items()}
+_CALLER_RE = {name: re.compile(p) for name, p in CALLER_OPENINGS.items()}
+
+
+@dataclass(frozen=True)
+class SwapCheck:
+    """The transcript's evidence that agent and customer are the wrong way round.
+
+    `swap`: the evidence is strong and the call is scored with the parties exchanged; otherwise
+    the call is scored as recorded and only flagged."""
+
+    swap: bool
+    evidence: str
+
+    def flag(self, what: str = "channels") -> str:
+        if self.swap:
+            return f"{what} swapped (scored with agent and customer exchanged): {self.evidence}"
+        return f"{what} look swapped (scored as recorded): {self.evidence}"
+
+
+def _opening_text(utterances: Sequence[Utterance], speaker: str, until: float) -> str:
+    text = " ".join(u.text for u in utterances if u.speaker == speaker and u.start < until)
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(re.sub(r"[^\w' ]+", " ", text).split())
+
+
+def _cues(text: str, patterns: dict[str, re.Pattern]) -> list[str]:
+    return [name for name, pattern in patterns.items() if pattern.search(text)]
+
+
+def swap_check(utterances: Sequence[Utterance], opening_s: float = OPENING_S) -> SwapCheck | None:
+    """Whether agent and customer look swapped, from the opening of the transcript.
+
+    Looks at the first `opening_s` seconds from the first word. The channels **look swapped**
+    when the customer side says an agent's opening ("thank you for calling", "how can I help",
+    ...) and the agent side says none. The evidence is **strong** (swap) only when, besides, the
+    customer side speaks first (the agent answers the call), says two different agent openings,
+    and the agent side explains why it called ("I'm calling about ...") while the customer side
+    does not. Talk time is not used: customers often talk more than agents.
+    """
+    said = [u for u in utterances if u.text.strip()]
+    if not said:
+        return None
+    first = min(said, key=lambda u: u.start)
+    until = first.start + opening_s
+    agent_text, customer_text = _opening_text(said, "agent", until), _opening_text(said, "customer", until)
+    agent_cues, customer_cues = _cues(agent_text, _AGENT_RE), _cues(customer_text, _AGENT_RE)
+    if not customer_cues or agent_cues:
+        return None
+    agent_caller, customer_caller = _cues(agent_text, _CALLER_RE), _cues(customer_text, _CALLER_RE)
+    quoted = ", ".join(f"'{c}'" for c in customer_cues)
+    parts = [f"in the first {opening_s:.0f} s the customer side says the agent's {quoted}, the agent side none"]
+    if first.speaker == "customer":
+        parts.append("the customer side speaks first")
+    if agent_caller:
+        parts.append("the agent side says the caller's " + ", ".join(f"'{c}'" for c in agent_caller))
+    strong = first.speaker == "customer" and len(customer_cues) >= 2 and bool(agent_caller) and not customer_caller
+    return SwapCheck(strong, "; ".join(parts))
+
+
+def swap_speakers(utterances: Sequence[Utterance]) -> list[Utterance]:
+    """The same utterances with agent and customer exchanged."""
+    other = {"agent": "customer", "customer": "agent"}
+    return [replace(u, speaker=other.get(u.speaker, u.speaker)) for u in utterances]
