@@ -1,33 +1,41 @@
-"""Context words that say what a number is, per language: data, and two pure functions.
+"""Context words that say what a number is, per language: data, and pure functions.
 
 ``CUES[language][kind]`` lists regular-expression fragments (matched on whole words of
 lower-cased text without punctuation, "-" read as a space). The kinds:
 
-- ``card``: the card number ("card number", "kortnummer", "kaartnummer", "kortin numero",
-  "kartes numurs", "nombor kad");
+- ``card``: a card ("card", "visa", "bankkort", "creditcard", "kortti", "karte", "kad");
+  ``cardnumber``: its number ("card number", "long number", "kortnummer", "kaartnummer",
+  "kortin numero", "kartes numurs", "nombor kad"), which also counts as ``card``;
 - ``cvv``: security codes and PINs ("three digit security code", "CVV", "sikkerhetskode",
   "beveiligingscode", "turvakoodi", "drošības kods", "kod keselamatan");
 - ``sortcode``, ``account``, ``iban``: bank details;
 - ``id``: national identity numbers ("social security", "fødselsnummer", "BSN",
   "henkilötunnus", "personas kods", "MyKad");
 - ``phone``: a phone number;
-- ``none``: words after which a number is *not* one of the above ("the last four digits",
-  "how much", "reference number", "postcode"): said last, they end the previous topic.
+- ``none``: questions for numbers that are none of the above ("the last four digits of the
+  card", "how much", "reference number", "postcode"): an agent's question with only these
+  ends the previous topic, and a customer's own words with only these say no sensitive number
+  follows;
+- ``unit``: words said after an amount, a time or a length ("pounds", "working days",
+  "kroner", "minit"): a number followed by one is no code, card or account (``unit_after``).
 
 Where cues overlap, the longest wins ("identity card" is ``id``, not ``card``; "last four
-digits" is ``none``, not ``cvv``).
+digits of the card" is ``none``, not ``cvv`` or ``card``).
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Sequence
 
 from pipeline.privacy.numbers import base_language
 
 CUES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
-        "card": (r"cards?", r"card numbers?", r"credit", r"debit", r"visa", r"mastercard",
-                 r"master card", r"amex", r"american express", r"maestro", r"long number", r"pan"),
+        "card": (r"cards?", r"credit", r"debit", r"visa", r"mastercard", r"master card", r"amex",
+                 r"american express", r"maestro", r"pan"),
+        "cardnumber": (r"card numbers?", r"long number", r"long card number", r"number on the card",
+                       r"number on the front"),
         "cvv": (r"security (?:code|number|digits?)", r"cv[vc]2?", r"cv 2", r"csc",
                 r"verification (?:code|number|value)", r"(?:three|3|four|4) digits?",
                 r"(?:three|3|four|4) digit (?:code|number)", r"on the back", r"back of (?:the|your) card",
@@ -44,11 +52,15 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
                   r"landline", r"call you (?:on|at)", r"reach you (?:on|at)"),
         "none": (r"last (?:four|4|three|3) (?:digits|numbers)(?: (?:of|on) (?:the|your) card)?", r"ending (?:in|with)",
                  r"ends (?:in|with)", r"how much", r"amount", r"reference(?: number)?",
-                 r"order number", r"post ?code", r"zip code", r"case number", r"ticket number",
-                 r"(?:pounds|dollars|euros|ringgit|kroner|minutes|days|hours)"),
+                 r"order number", r"post ?code", r"zip code", r"case number", r"ticket number"),
+        "unit": (r"pounds?", r"quid", r"pence", r"dollars?", r"cents?", r"euros?", r"kroner",
+                 r"ringgit", r"percent", r"per cent", r"seconds?", r"minutes?", r"hours?", r"days?",
+                 r"weeks?", r"months?", r"years?", r"working days?", r"business days?",
+                 r"o'?clock", r"am", r"pm", r"a m", r"p m", r"gigabytes?", r"megabytes?"),
     },
     "nb": {
-        "card": (r"kortnummer\w*", r"bankkort\w*", r"kredittkort\w*", r"debetkort\w*",
+        "cardnumber": (r"kortnummer\w*", r"nummeret på kortet"),
+        "card": (r"bankkort\w*", r"kredittkort\w*", r"debetkort\w*",
                  r"betalingskort\w*", r"kortet\w*", r"visakort\w*"),
         "cvv": (r"sikkerhetskode\w*", r"kontrollsif(?:fer|re)\w*", r"cvc\w*", r"cvv\w*",
                 r"tre siffer\w*", r"tresifre\w*", r"baksiden", r"pin\w*"),
@@ -56,11 +68,13 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "iban": (r"iban\w*",),
         "id": (r"f[øo]dselsnummer\w*", r"personnummer\w*", r"d nummer\w*", r"personnr\w*"),
         "phone": (r"telefonnummer\w*", r"mobilnummer\w*", r"telefon\w*"),
-        "none": (r"siste fire\w*", r"beløp\w*", r"hvor mye", r"referanse\w*", r"postnummer\w*",
-                 r"kroner", r"minutter", r"dager", r"timer"),
+        "none": (r"siste fire\w*", r"beløp\w*", r"hvor mye", r"referanse\w*", r"postnummer\w*"),
+        "unit": (r"kroner", r"kr", r"øre", r"prosent", r"sekund\w*", r"minutt\w*", r"time[rn]?",
+                 r"dag\w*", r"virkedag\w*", r"uke[rn]?", r"måned\w*", r"år\w*", r"klokka"),
     },
     "nl": {
-        "card": (r"kaartnummer\w*", r"creditcard\w*", r"bankpas\w*", r"pinpas\w*",
+        "cardnumber": (r"kaartnummer\w*", r"nummer van de kaart", r"nummer op de kaart"),
+        "card": (r"creditcard\w*", r"bankpas\w*", r"pinpas\w*",
                  r"betaalpas\w*", r"debitcard\w*", r"kaart\w*"),
         "cvv": (r"beveiligingscode\w*", r"veiligheidscode\w*", r"controlecode\w*", r"cvc\w*",
                 r"cvv\w*", r"drie cijfers", r"driecijferige\w*", r"achterkant", r"pincode\w*"),
@@ -68,10 +82,12 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "iban": (r"iban\w*",),
         "id": (r"bsn\w*", r"burgerservicenummer\w*", r"sofinummer\w*", r"burger service nummer"),
         "phone": (r"telefoonnummer\w*", r"mobiele nummer", r"mobiel nummer", r"06 nummer"),
-        "none": (r"laatste vier\w*", r"bedrag\w*", r"hoeveel", r"referentie\w*", r"postcode\w*",
-                 r"euro", r"minuten", r"dagen", r"werkdagen", r"uur"),
+        "none": (r"laatste vier\w*", r"bedrag\w*", r"hoeveel", r"referentie\w*", r"postcode\w*"),
+        "unit": (r"euro", r"cent", r"procent", r"seconden?", r"minuten?", r"uur", r"dagen",
+                 r"dag", r"werkdag\w*", r"weken?", r"maanden?", r"jaar", r"jaren"),
     },
     "fi": {
+        "cardnumber": (r"kortin numero\w*", r"korttinumero\w*"),
         "card": (r"\w*kort(?:ti|in|tia|illa|ilta|issa)\w*",),
         "cvv": (r"turvakoodi\w*", r"turvanumero\w*", r"tarkistusnumero\w*", r"tarkistuskoodi\w*",
                 r"cvv\w*", r"cvc\w*", r"kolme numeroa", r"kolminumero\w*", r"takapuol\w*",
@@ -80,34 +96,39 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "iban": (r"iban\w*",),
         "id": (r"henkil[öo]tunnu\w*", r"hetu\w*", r"sotu\w*", r"sosiaaliturvatunnu\w*"),
         "phone": (r"puhelinnumero\w*", r"puhelin\w*", r"kännykkä\w*"),
-        "none": (r"neljä viimeistä", r"summa\w*", r"paljonko", r"viite\w*", r"postinumero\w*",
-                 r"euroa", r"minuuttia", r"päivää", r"tuntia"),
+        "none": (r"neljä viimeistä", r"summa\w*", r"paljonko", r"viite\w*", r"postinumero\w*"),
+        "unit": (r"euro\w*", r"sentti\w*", r"prosent\w*", r"sekunti\w*", r"minuut\w*",
+                 r"tunti\w*", r"tunni\w*", r"päivä\w*", r"arkipäivä\w*", r"viik\w*", r"kuukau\w*",
+                 r"vuo\w*"),
     },
     "lv": {
-        "card": (r"kart(?:e|es|i|ē|ei|as)", r"kredītkart\w*", r"maksājumu kart\w*",
-                 r"kartes numur\w*"),
+        "cardnumber": (r"kartes numur\w*",),
+        "card": (r"kart(?:e|es|i|ē|ei|as)", r"kredītkart\w*", r"maksājumu kart\w*"),
         "cvv": (r"drošības kod\w*", r"cvv\w*", r"cvc\w*", r"trīs cipar\w*", r"aizmugur\w*",
                 r"otrā pusē", r"pin\w*"),
         "account": (r"konta numur\w*", r"bankas kont\w*", r"kont(?:s|a|u)"),
         "iban": (r"iban\w*",),
         "id": (r"personas kod\w*", r"personkod\w*"),
         "phone": (r"tālruņa numur\w*", r"telefona numur\w*", r"tālrun\w*", r"telefon\w*"),
-        "none": (r"pēdējie četri", r"summ\w*", r"cik", r"atsauc\w*", r"pasta indeks\w*",
-                 r"eiro", r"minūtes", r"dienas", r"stundas"),
+        "none": (r"pēdējie četri", r"summ\w*", r"cik", r"atsauc\w*", r"pasta indeks\w*"),
+        "unit": (r"eiro", r"euro", r"centi?", r"procent\w*", r"sekund\w*", r"minūt\w*",
+                 r"stund\w*", r"dien\w*", r"darba dien\w*", r"nedēļ\w*", r"mēneš\w*", r"gad\w*"),
     },
     "ms": {
-        "card": (r"kad", r"nombor kad", r"kad kredit", r"kad debit"),
+        "cardnumber": (r"nombor kad",),
+        "card": (r"kad", r"kad kredit", r"kad debit"),
         "cvv": (r"kod keselamatan", r"kod cvv", r"cvv", r"cvc", r"tiga digit", r"belakang kad",
                 r"nombor pin", r"pin"),
         "account": (r"nombor akaun", r"akaun bank", r"no akaun", r"akaun"),
         "iban": (r"iban",),
         "id": (r"mykad", r"kad pengenalan", r"nombor ic", r"no ic", r"kad ic", r"nric", r"ic"),
         "phone": (r"nombor telefon", r"nombor (?:telefon )?bimbit", r"telefon"),
-        "none": (r"empat digit terakhir", r"jumlah", r"berapa", r"rujukan", r"poskod",
-                 r"ringgit", r"minit", r"hari", r"jam"),
+        "none": (r"empat digit terakhir", r"jumlah", r"berapa", r"rujukan", r"poskod"),
+        "unit": (r"ringgit", r"rm", r"sen", r"peratus", r"saat", r"minit", r"jam", r"hari",
+                 r"hari bekerja", r"minggu", r"bulan", r"tahun"),
     },
 }
-SENSITIVE = ("card", "cvv", "sortcode", "account", "iban", "id", "phone")
+SENSITIVE = ("card", "cardnumber", "cvv", "sortcode", "account", "iban", "id", "phone")
 
 
 @lru_cache(maxsize=None)
@@ -149,17 +170,26 @@ def find_cues(text: str, language: str = "en") -> list[tuple[int, int, str]]:
 
 
 def cue_kinds(text: str, language: str = "en") -> frozenset[str]:
-    """The kinds of number ``text`` asks for or announces: every sensitive cue in it, unless
-    the last cue said is a ``none`` cue ("... and how much would you like to pay?")."""
+    """The kinds of number ``text`` asks for or announces: every sensitive cue in it ("card
+    number" counts as ``card`` and ``cardnumber``). Empty when it holds only ``none`` cues (or
+    none at all); ``unit`` words do not count (see ``unit_after``)."""
+    kinds = {k for _, _, k in find_cues(text, language) if k in SENSITIVE}
+    if "cardnumber" in kinds:
+        kinds.add("card")
+    return frozenset(kinds)
+
+
+def unit_after(words: Sequence[str], language: str = "en") -> bool:
+    """True when the words said straight after a number make it an amount, a time or a length
+    ("... 250 pounds", "... fem virkedager", "... 10 minit"): no code, card or account."""
+    text = " ".join(cue_norm(w) for w in words)
     cues = find_cues(text, language)
-    if not cues or cues[-1][2] == "none":
-        return frozenset()
-    return frozenset(k for _, _, k in cues if k != "none")
+    return bool(cues) and cues[0][0] == 0 and cues[0][2] == "unit"
 
 
-def has_cue(text: str, language: str = "en") -> bool:
-    """True when ``text`` holds any cue at all (a ``none`` cue too)."""
-    return bool(find_cues(text, language))
+def is_question(text: str, language: str = "en") -> bool:
+    """True when ``text`` holds a cue that counts (any but a unit word)."""
+    return any(k != "unit" for _, _, k in find_cues(text, language))
 
 
-__all__ = ["CUES", "SENSITIVE", "cue_norm", "find_cues", "cue_kinds", "has_cue"]
+__all__ = ["CUES", "SENSITIVE", "cue_norm", "find_cues", "cue_kinds", "unit_after", "is_question"]

@@ -71,7 +71,7 @@ from pipeline.privacy.checks import (
     personas_kods_valid, sort_code_shape, ssn_shape,
 )
 from pipeline.privacy.codes import alnum_chars, hetu_spans, iban_spans, is_spelled_letters, nino_spans
-from pipeline.privacy.cues import cue_kinds, cue_norm, find_cues
+from pipeline.privacy.cues import cue_kinds, cue_norm, is_question, unit_after
 from pipeline.privacy.emails import spoken_emails
 from pipeline.privacy.numbers import (
     base_language, is_multiplier, lexicon, luhn_windows, norm, number_runs, token_digits,
@@ -93,7 +93,7 @@ _PRIORITY = {"card": 7, "cvv": 6, "id": 5, "account": 4, "email": 3, "phone": 2,
 _STRONG = ("card", "cvv", "id", "account")
 
 MAX_JOIN_GAP_S = 8.0     # a run of number words may go on in the same speaker's next utterance
-CHAIN_GAP_S = 30.0       # groups of one number may be this far apart (a card read slowly)
+CHAIN_GAP_S = 45.0       # groups of one number may be this far apart (a card read slowly)
 MAX_GLUE = 4             # glue words ("then", "okay", "uh") between two groups of one number
 CONTEXT_TOKENS = 12      # the speaker's own words looked at for a cue before a number
 CONTEXT_S = 30.0
@@ -235,6 +235,7 @@ class _Prompt:
     kinds: frozenset
     consumed: set = field(default_factory=set)
     card_digits: int = 0
+    answered_at: Optional[float] = None
 
 
 def _call(utterances: Sequence[Utterance], toks: list, language: str) -> _Call:
@@ -245,7 +246,7 @@ def _call(utterances: Sequence[Utterance], toks: list, language: str) -> _Call:
         if not ts:
             continue
         text = " ".join(cue_norm(t.text) for t in ts)
-        cues = find_cues(text, language)
+        cues = is_question(text, language)
         has_digits = any(ch.isdigit() for t in ts for ch in t.text)
         if cues:
             cue_times.append((u.start, u.speaker))
@@ -409,6 +410,21 @@ def _latest_prompt(call: _Call, t: float) -> Optional[_Prompt]:
     return call.prompts[i - 1]
 
 
+def _spoke(call: _Call, speaker: str, a: float, b: float) -> bool:
+    """Whether ``speaker`` began an utterance of more than a backchannel between a and b."""
+    return any(a < t < b and s == speaker for t, s in call.talk_times)
+
+
+def _words_after(stream: _Stream, pos: int, n: int = 2) -> list[str]:
+    """The (up to) ``n`` words said straight after ``pos``, in the same utterance."""
+    out = []
+    for p in range(pos + 1, min(len(stream.toks), pos + 1 + n)):
+        if stream.toks[p] is None:
+            break
+        out.append(stream.toks[p].text)
+    return out
+
+
 def _own_cues(stream: _Stream, pos: int, since: float, language: str) -> Optional[frozenset]:
     """Cue kinds in the speaker's own words just before ``pos`` (None when there is no cue):
     back to the previous number, at most CONTEXT_TOKENS words and CONTEXT_S seconds, not past
@@ -428,7 +444,7 @@ def _own_cues(stream: _Stream, pos: int, since: float, language: str) -> Optiona
         words.append(cue_norm(t.text))
         p -= 1
     text = " ".join(reversed(words))
-    if not find_cues(text, language):
+    if not is_question(text, language):
         return None
     return cue_kinds(text, language)
 
@@ -481,7 +497,12 @@ def _classify(chain: _Chain, kinds: frozenset, piece: tuple[int, int], language:
             covered[q] = "card"
     used: set[str] = set()
 
+    def amount(b: int) -> bool:             # "45 pounds", "fem virkedager": no code nor card
+        return unit_after(_words_after(chain.stream, flat[b][0]), language)
+
     def by_context(a: int, b: int) -> bool:
+        if amount(b):
+            return False
         n = len(_digits(flat, a, b))
         hit = context_kind(n, kinds)
         if hit is None and piece[0] <= n <= piece[1]:
@@ -503,7 +524,7 @@ def _classify(chain: _Chain, kinds: frozenset, piece: tuple[int, int], language:
     # straight after (or before) a card number: expiry date, security code
     for pa, pb in chain.pieces:
         for a, b in _uncovered(flat, covered, pa, pb):
-            if len(_digits(flat, a, b)) <= NEAR_CARD_DIGITS and "card" in (
+            if len(_digits(flat, a, b)) <= NEAR_CARD_DIGITS and not amount(b) and "card" in (
                 _neighbour_kind(flat, covered, a, -1), _neighbour_kind(flat, covered, b, 1)
             ):
                 for q in range(a, b + 1):
@@ -608,8 +629,15 @@ def detect(utterances: Sequence[Utterance], language: str = "en",
         piece, answering = (1, 0), None
         if own is not None:
             kinds = own
+            if "cardnumber" in own:
+                piece = (PIECE_MIN_DIGITS, 19)
         elif prompt is not None:
-            kinds, answering = frozenset(prompt.kinds - prompt.consumed), prompt
+            # a question is answered once; until the agent talks again, the answer may be
+            # corrected ("737, no, sorry, 738"); a card number is done at 13 digits
+            done = {"card"} & prompt.consumed
+            if prompt.answered_at is not None and _spoke(call, PROMPTING, prompt.answered_at, chain.start):
+                done = prompt.consumed
+            kinds, answering = frozenset(prompt.kinds - done), prompt
             if "card" in kinds:
                 piece = (PIECE_MIN_DIGITS, 19 - prompt.card_digits)
         resumed = 0
@@ -622,6 +650,8 @@ def detect(utterances: Sequence[Utterance], language: str = "en",
         card_digits = sum(len(d) for q, (_, d) in enumerate(chain.flat) if covered.get(q) == "card")
         if answering is not None:
             answering.consumed.update(used - {"card"})
+            if used:
+                answering.answered_at = chain.end
             if "card" in answering.kinds and card_digits:
                 answering.card_digits += card_digits
                 if answering.card_digits >= 13:
