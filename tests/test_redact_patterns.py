@@ -13,6 +13,7 @@ checks; none is a real person's.
 from __future__ import annotations
 
 import json
+import random
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from pipeline.privacy.checks import (
 )
 from pipeline.privacy.codes import alnum_chars, iban_spans
 from pipeline.privacy.cues import cue_kinds
-from pipeline.privacy.numbers import LANGUAGES, lexicon, token_digits
+from pipeline.privacy.numbers import LANGUAGES, SUPPORTED_LANGUAGES, lexicon, token_digits
 from pipeline.privacy.redact import PLACEHOLDERS, Redaction, Redactor, context_kind, shape_kind
 from pipeline.records import Utterance, Word
 
@@ -260,6 +261,76 @@ def test_card_in_each_language_after_the_question_in_groups(redactor):
                      "A: ja", "C: een twee acht drie", "A: ja", "C: nul drie zes zes"],
           ["A: Mag ik uw kaartnummer?", "C: [CARD]", "A: ja", "C: [CARD]", "A: ja", "C: [CARD]",
            "A: ja", "C: [CARD]"], "nl")
+
+
+# Property: a card number said in any supported language, in groups of any size, as digits or
+# words, with glue words, fillers and other words between, over turns with pauses up to 40 s,
+# the agent saying "mhm" or reading a group back, asked for or not, with or without word times:
+# no digit of it is left in any word or text, the customer's or the agent's.
+PROMPTS = {"en": "Can I take the long card number please?", "nb": "Kan jeg få kortnummeret ditt?",
+           "nl": "Mag ik uw kaartnummer?", "fi": "Saisinko kortin numeron?", "lv": "Lūdzu, kartes numuru?",
+           "ms": "Boleh saya dapatkan nombor kad anda?"}
+BACKCHANNELS = {"en": ["mhm", "yes", "okay", "go on", "got it"], "nb": ["ja", "mhm", "ok"],
+                "nl": ["ja", "mhm", "oké"], "fi": ["joo", "mhm", "okei"], "lv": ["jā", "labi"],
+                "ms": ["ya", "okey", "baik"]}
+ASIDES = ["hang on", "sorry where was I", "let me check", "wait", "hold on a second"]
+
+
+def _spoken_card(rng: random.Random, language: str) -> tuple[str, list[Utterance]]:
+    while True:
+        length = rng.choice([15, 16, 16, 16, 19])
+        base = rng.choice(["4", "51", "52", "55", "6011", "37", "2221", "35"])
+        base += "".join(rng.choice("0123456789") for _ in range(length - 1 - len(base)))
+        card = next((base + d for d in "0123456789" if luhn_valid(base + d)), None)
+        if card:
+            break
+    words: dict[int, list[str]] = {}
+    for w, v in LANGUAGES[language]["units"].items():
+        words.setdefault(v, []).append(w)
+    groups, i = [], 0
+    while i < len(card):
+        k = rng.choice([2, 3, 4, 4, 4])
+        groups.append(card[i:i + k])
+        i += k
+    if len(groups[-1]) == 1:
+        groups[-2:] = [groups[-2] + groups[-1]]
+    glue = sorted(LANGUAGES[language]["glue"]) + ["uh", "um"]
+    turns: list = []
+    if rng.random() < 0.6:
+        turns.append("A: " + PROMPTS[language])
+    current: list[str] = []
+    for group in groups:
+        current.append(group if rng.random() < 0.3 else " ".join(rng.choice(words[int(c)]) for c in group))
+        if rng.random() < 0.4:
+            current.append(rng.choice(glue))
+        if rng.random() < 0.15:
+            current.append(rng.choice(ASIDES))
+        if rng.random() < 0.4:
+            turns += [rng.choice([0.5, 2, 5, 12, 25, 40]), "C: " + " ".join(current)]
+            current = []
+            if rng.random() < 0.5:
+                turns.append("A: " + rng.choice(BACKCHANNELS[language]))
+            elif rng.random() < 0.3:
+                turns.append("A: " + group)                      # the agent reads the group back
+    if current:
+        turns += [rng.choice([0.5, 2, 5, 12]), "C: " + " ".join(current)]
+    utterances = call(*turns, gap=0.0)
+    if rng.random() < 0.3:                                           # imported text, no words
+        utterances = [Utterance(u.speaker, u.start, u.end, u.text) for u in utterances]
+    return card, utterances
+
+
+def test_property_no_digit_of_a_card_said_in_groups_survives():
+    redactor = Redactor(use_presidio=False)           # the spoken forms are the rules' work
+    rng = random.Random(20261130)
+    for case in range(240):
+        language = SUPPORTED_LANGUAGES[case % len(SUPPORTED_LANGUAGES)]
+        card, utterances = _spoken_card(rng, language)
+        out, reds = redactor.redact(utterances, language)
+        for before, after in zip(utterances, out):
+            if after.text != PROMPTS[language]:
+                assert digits_left(after, language) == "", (language, card, shown(utterances), shown(out))
+        assert "card" in {r.kind for r in reds}      # a stray group may read as an ID (3-2-4 digits)
 
 
 # --------------------------------------------------------------------------------------------

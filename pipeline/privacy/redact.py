@@ -99,6 +99,7 @@ CONTEXT_TOKENS = 12      # the speaker's own words looked at for a cue before a 
 CONTEXT_S = 30.0
 PROMPT_S = 60.0          # the agent's question applies to the customer's answer this long
 RESUME_WORDS = 12        # other words between two pieces of one card number
+ECHO_S = 120.0           # two digits said again this soon are a read-back
 PROMPTING, ANSWERING = "agent", "customer"
 _SSN_RE = re.compile(r"\d{3}-\d{2}-\d{4}")
 
@@ -576,6 +577,68 @@ def _kinds_at(call: _Call, stream: _Stream, pos: int) -> frozenset:
     return prompt.kinds if prompt else frozenset()
 
 
+def _by_utterance(chain: _Chain, a: int, b: int) -> list[tuple[int, int]]:
+    """flat[a..b] cut where the utterance changes, each part starting and ending with digits."""
+    flat, toks = chain.flat, chain.stream.toks
+    parts, start, utt = [], None, None
+    for q in range(a, b + 1):
+        t = toks[flat[q][0]]
+        if t is None or not flat[q][1]:
+            continue
+        if start is None or t.utt != utt:
+            if start is not None:
+                parts.append((start, last))
+            start, utt = q, t.utt
+        last = q
+    if start is not None:
+        parts.append((start, last))
+    return parts
+
+
+def _echoes(results: list, language: str) -> None:
+    """A number said again (the agent reading it back, group by group) is what it was the first
+    time: the digits of every card, security code, ID and account stretch, and of every run of
+    whole words in it, are looked for in everything else said, whole runs of number words or
+    their parts in one utterance (2-3 digits only within ECHO_S after, and never before a unit
+    word: "12 months" stays).""" 
+    said: dict[str, tuple[str, float]] = {}
+    for chain, covered in results:
+        flat = chain.flat
+        for a, b, kind in _stretches(flat, covered):
+            if kind not in _STRONG:
+                continue
+            said.setdefault(_digits(flat, a, b), (kind, chain.stream.toks[flat[b][0]].end))
+            # every stretch of whole words in it: the agent repeats what was said in a breath
+            with_digits = [q for q in range(a, b + 1) if flat[q][1]]
+            for i, q in enumerate(with_digits):
+                d = ""
+                for r in with_digits[i:]:
+                    d += flat[r][1]
+                    if len(d) > 19:
+                        break
+                    if len(d) >= 2:
+                        said.setdefault(d, (kind, chain.stream.toks[flat[r][0]].end))
+    if not said:
+        return
+    for chain, covered in results:
+        flat = chain.flat
+        spans = [(0, len(flat) - 1)] + list(chain.pieces)
+        spans += [(a, b) for a, b, kind in _stretches(flat, covered) if kind not in _STRONG]
+        for pa, pb in chain.pieces:
+            spans += _uncovered(flat, covered, pa, pb) + _by_utterance(chain, pa, pb)
+        for a, b in spans:
+            d = _digits(flat, a, b)
+            if d not in said or any(covered.get(q) in _STRONG for q in range(a, b + 1)):
+                continue
+            kind, when = said[d]
+            if len(d) < 4 and not (0 <= chain.stream.toks[flat[a][0]].start - when <= ECHO_S):
+                continue
+            if unit_after(_words_after(chain.stream, flat[b][0]), language):
+                continue
+            for q in range(a, b + 1):
+                covered[q] = kind
+
+
 def _digit_windows(stream: _Stream, reach: int = 12) -> list[tuple[int, int]]:
     """[lo, hi) stretches of the stream within ``reach`` words of a word that holds digits."""
     out: list[list[int]] = []
@@ -662,28 +725,7 @@ def detect(utterances: Sequence[Utterance], language: str = "en",
             progress.pop(speaker, None)
         results.append((chain, covered))
 
-    # a number said again (the agent reading it back) is what it was the first time
-    said: dict[str, str] = {}
-    for chain, covered in results:
-        for a, b, kind in _stretches(chain.flat, covered):
-            if kind in _STRONG:
-                said.setdefault(_digits(chain.flat, a, b), kind)
-                for pa, pb in chain.pieces:
-                    if a <= pa and pb <= b:
-                        said.setdefault(_digits(chain.flat, pa, pb), kind)
-    said = {d: k for d, k in said.items() if len(d) >= 3}
-    if said:
-        for chain, covered in results:
-            flat = chain.flat
-            spans = [(0, len(flat) - 1)] + list(chain.pieces)
-            spans += [(a, b) for a, b, kind in _stretches(flat, covered) if kind not in _STRONG]
-            for pa, pb in chain.pieces:
-                spans += _uncovered(flat, covered, pa, pb)
-            for a, b in spans:
-                kind = said.get(_digits(flat, a, b))
-                if kind and not any(covered.get(q) in _STRONG for q in range(a, b + 1)):
-                    for q in range(a, b + 1):
-                        covered[q] = kind
+    _echoes(results, language)
 
     for chain, covered in results:
         stream, flat = chain.stream, chain.flat
