@@ -284,7 +284,7 @@ def test_strong_evidence_swaps():
     assert check.flag() == (
         "channels swapped (scored with agent and customer exchanged): in the first 45 s the customer side says the "
         "agent's 'thank you for calling', 'how can I help', the agent side none; the customer side speaks first; "
-        "the agent side says the caller's 'I'm calling about'"
+        "the agent side says the caller's 'I'm calling about', 'my account, my bill, ...'"
     )
     assert check.flag("voices").startswith("voices swapped")
     swapped = swap_speakers(SWAPPED)
@@ -292,9 +292,20 @@ def test_strong_evidence_swaps():
     assert swap_check(swapped) is None
 
 
+def test_one_opening_and_two_caller_cues_are_strong_too():
+    """A real role-play opening (Harper Valley, tests' eval corpus) with the sides exchanged."""
+    said = [U("customer", 2.4, "hello this is harper valley national bank my name is jennifer how can i help you today"),
+            U("agent", 10.7, "hi my name is robert johnson i would like to transfer money between my accounts")]
+    check = swap_check(said)
+    assert check.swap and check.evidence.endswith("the agent side says the caller's 'I'd like to ...', 'my account, my bill, ...'")
+    said[1] = U("agent", 10.7, "hi my name is elizabeth david i need to check my account balance")
+    assert not swap_check(said).swap  # two cues: flagged only
+
+
 @pytest.mark.parametrize("case,utterances", [
     ("no caller cue", SWAPPED[:1] + [U("agent", 9.0, "Hi Sarah, my name is Tom Baker, my last bill is far too high.")]),
-    ("one agent cue", [U("customer", 2.0, "Hello, thank you for calling Northwind Energy."), SWAPPED[1]]),
+    ("one agent cue, one caller cue", [U("customer", 2.0, "Hello, thank you for calling Northwind Energy."),
+                                       U("agent", 9.0, "Hi, I'm calling about the letter you sent.")]),
     ("agent side speaks first", [U("agent", 1.0, "Hello?")] + SWAPPED),
     ("the customer side explains too", SWAPPED + [U("customer", 20.0, "I have a question about my bill as well.")]),
 ])

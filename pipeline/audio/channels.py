@@ -260,6 +260,7 @@ def decode_two_streams(path: str | Path, streams: Sequence[AudioStream], sample_
 # --- swapped channels, from the transcript ----------------------------------------------------
 
 OPENING_S = 45.0  # the opening: this long from the first word of the call
+STRONG_CUES = 3   # distinct cues (agent's on the customer side + caller's on the agent side) to swap
 # What an agent says answering a call, and a caller hardly ever does (each a distinct cue).
 AGENT_OPENINGS = {
     "thank you for calling": r"\bthank(?:s| you) (?:so much |very much )?for (?:calling|contacting|ringing|phoning)\b(?! me)(?! back)",
@@ -275,6 +276,10 @@ CALLER_OPENINGS = {
     "I have a question": r"\bi(?:'ve| have)?(?: got)? (?:a|one) (?:quick )?(?:question|query|problem)\b",
     "I'd like to ...": r"\bi(?:'d| would) like to (?:set up|switch|cancel|increase|open|close|report|book|move|"
                        r"transfer|upgrade|complain|dispute|make a (?:complaint|claim|payment))\b",
+    # The caller speaks of their own things in the first person; an agent says "your account".
+    "my account, my bill, ...": r"\bi\b[^.?!]{0,40}\bmy (?:\w+ ){0,2}(?:account|balance|bill|card|order|payment|password|"
+                                r"booking|reservation|car|phone|internet|broadband|policy|claim|package|parcel|delivery|"
+                                r"subscription|loan|mortgage|direct debit|overdraft|meter|boiler|tariff)s?\b",
 }
 _AGENT_RE = {name: re.compile(p) for name, p in AGENT_OPENINGS.items()}
 _CALLER_RE = {name: re.compile(p) for name, p in CALLER_OPENINGS.items()}
@@ -312,9 +317,10 @@ def swap_check(utterances: Sequence[Utterance], opening_s: float = OPENING_S) ->
     Looks at the first `opening_s` seconds from the first word. The channels **look swapped**
     when the customer side says an agent's opening ("thank you for calling", "how can I help",
     ...) and the agent side says none. The evidence is **strong** (swap) only when, besides, the
-    customer side speaks first (the agent answers the call), says two different agent openings,
-    and the agent side explains why it called ("I'm calling about ...") while the customer side
-    does not. Talk time is not used: customers often talk more than agents.
+    customer side speaks first (the agent answers the call), the agent side talks like the
+    caller ("I'm calling about ...", "I'd like to cancel ...", "I ... my account") while the
+    customer side does not, and the cues on both sides add up to STRONG_CUES different ones.
+    Talk time is not used: customers often talk more than agents.
     """
     said = [u for u in utterances if u.text.strip()]
     if not said:
@@ -332,7 +338,8 @@ def swap_check(utterances: Sequence[Utterance], opening_s: float = OPENING_S) ->
         parts.append("the customer side speaks first")
     if agent_caller:
         parts.append("the agent side says the caller's " + ", ".join(f"'{c}'" for c in agent_caller))
-    strong = first.speaker == "customer" and len(customer_cues) >= 2 and bool(agent_caller) and not customer_caller
+    strong = (first.speaker == "customer" and bool(agent_caller) and not customer_caller
+              and len(customer_cues) + len(agent_caller) >= STRONG_CUES)
     return SwapCheck(strong, "; ".join(parts))
 
 
