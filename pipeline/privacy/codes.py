@@ -26,6 +26,7 @@ DASH_WORDS = {"dash", "hyphen", "minus", "strek", "bindestrek", "streepje", "kop
               "viiva", "väliviiva", "miinus", "svītra", "domuzīme", "sempang"}
 PLUS_WORDS = {"plus", "pluss"}
 
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 _ALNUM_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+-]*")
 _DOTTED_LETTERS = re.compile(r"(?:[A-Za-z][.-]){1,4}[A-Za-z]?\.?")
 
@@ -94,14 +95,14 @@ def iban_spans(chars: Sequence[Optional[str]], loose: bool = False) -> list[tupl
         i = a
         while i <= b:
             start_chars = (chars[i] or "") + "".join((chars[j] or "") for j in range(i + 1, min(b + 1, i + 3)))
-            country = re.sub(r"[^A-Z0-9]", "", start_chars)[:2]
+            country = _NOT_ALNUM.sub("", start_chars)[:2]
             length = IBAN_LENGTHS.get(country)
             if not chars[i] or not chars[i][0].isalpha() or length is None:
                 i += 1
                 continue
             s, best = "", None
             for j in range(i, b + 1):
-                s += re.sub(r"[^A-Z0-9]", "", chars[j] or "")
+                s += _NOT_ALNUM.sub("", chars[j] or "")
                 if len(s) > length + 2:
                     break
                 if len(s) == length and iban_valid(s):

@@ -132,35 +132,46 @@ SENSITIVE = ("card", "cardnumber", "cvv", "sortcode", "account", "iban", "id", "
 
 
 @lru_cache(maxsize=None)
-def _patterns(language: str) -> tuple[re.Pattern, tuple[tuple[re.Pattern, str], ...]]:
-    """One pattern for any cue at all (a quick test), and one per cue with its kind (so that
-    overlapping cues are all found: "on the back" and "back of the card")."""
+def _patterns(language: str) -> tuple[re.Pattern, tuple, re.Pattern]:
+    """A quick test for any cue; per kind, one pattern for the kind and one per cue (so that
+    overlapping cues are all found: "on the back" and "back of the card"); the unit words."""
     code = base_language(language)
-    each, fragments_all = [], []
+    by_kind: dict[str, list[str]] = {}
     for lang in dict.fromkeys(("en", code)):
         for kind, fragments in CUES.get(lang, {}).items():
-            for fragment in fragments:
-                each.append((re.compile(r"\b(?:" + fragment + r")\b"), kind))
-                fragments_all.append(fragment)
-    return re.compile(r"\b(?:" + "|".join(fragments_all) + r")\b"), tuple(each)
+            by_kind.setdefault(kind, []).extend(fragments)
+    kinds = tuple(
+        (kind, re.compile(r"\b(?:" + "|".join(fragments) + r")\b"),
+         tuple(re.compile(r"\b(?:" + f + r")\b") for f in fragments))
+        for kind, fragments in by_kind.items()
+    )
+    every = [f for fragments in by_kind.values() for f in fragments]
+    return (re.compile(r"\b(?:" + "|".join(every) + r")\b"), kinds,
+            re.compile(r"(?:" + "|".join(by_kind.get("unit", ["(?!)"])) + r")\b"))
+
+
+_PUNCT = re.compile(r"[^\w\s']")
 
 
 def cue_norm(token: str) -> str:
     """A word as the cues see it: lower case, "-" as a space, no other punctuation."""
     t = token.lower().replace("-", " ")
-    return re.sub(r"[^\w\s']", "", t).strip()
+    return _PUNCT.sub("", t).strip()
 
 
 def find_cues(text: str, language: str = "en") -> list[tuple[int, int, str]]:
     """(start, end, kind) of every cue in ``text`` (already ``cue_norm``-ed), in order; where
     cues overlap, the longest."""
-    any_cue, each = _patterns(language)
+    any_cue, kinds, _ = _patterns(language)
     if not any_cue.search(text):
         return []
     found = []
-    for pattern, kind in each:
-        for m in pattern.finditer(text):
-            found.append((m.start(), m.end(), kind))
+    for kind, whole, each in kinds:
+        if not whole.search(text):
+            continue
+        for pattern in each:
+            for m in pattern.finditer(text):
+                found.append((m.start(), m.end(), kind))
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
     kept: list[tuple[int, int, str]] = []
     for f in found:
@@ -173,23 +184,27 @@ def cue_kinds(text: str, language: str = "en") -> frozenset[str]:
     """The kinds of number ``text`` asks for or announces: every sensitive cue in it ("card
     number" counts as ``card`` and ``cardnumber``). Empty when it holds only ``none`` cues (or
     none at all); ``unit`` words do not count (see ``unit_after``)."""
-    kinds = {k for _, _, k in find_cues(text, language) if k in SENSITIVE}
+    return read_cues(text, language)[1]
+
+
+def read_cues(text: str, language: str = "en") -> tuple[bool, frozenset[str]]:
+    """(whether ``text`` holds a cue other than a unit word, ``cue_kinds``), in one pass."""
+    found = [k for _, _, k in find_cues(text, language) if k != "unit"]
+    kinds = {k for k in found if k in SENSITIVE}
     if "cardnumber" in kinds:
         kinds.add("card")
-    return frozenset(kinds)
+    return bool(found), frozenset(kinds)
 
 
 def unit_after(words: Sequence[str], language: str = "en") -> bool:
     """True when the words said straight after a number make it an amount, a time or a length
     ("... 250 pounds", "... fem virkedager", "... 10 minit"): no code, card or account."""
-    text = " ".join(cue_norm(w) for w in words)
-    cues = find_cues(text, language)
-    return bool(cues) and cues[0][0] == 0 and cues[0][2] == "unit"
+    return _patterns(language)[2].match(" ".join(cue_norm(w) for w in words)) is not None
 
 
 def is_question(text: str, language: str = "en") -> bool:
     """True when ``text`` holds a cue that counts (any but a unit word)."""
-    return any(k != "unit" for _, _, k in find_cues(text, language))
+    return read_cues(text, language)[0]
 
 
-__all__ = ["CUES", "SENSITIVE", "cue_norm", "find_cues", "cue_kinds", "unit_after", "is_question"]
+__all__ = ["CUES", "SENSITIVE", "cue_norm", "find_cues", "cue_kinds", "read_cues", "unit_after", "is_question"]

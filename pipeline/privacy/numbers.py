@@ -191,6 +191,7 @@ _DATE_TIME_RE = re.compile(r"\d{1,2}([/.-])\d{1,2}\1\d{2,4}|\d{1,2}:\d{2}(?::\d{
 _DIGITS_RE = re.compile(r"\d+(?:[-./,:]\d+)*")
 _CODE_RE = re.compile(r"(?=[a-z]*\d)(?=\d*[a-z])(?=(?:[a-z]*\d){4})[a-z\d]+")  # AB1234567, 1234567X
 _NUMERIC = {"d", "u", "n", "tens"}
+_NON_DIGIT = re.compile(r"\D")
 
 
 def norm(token: str) -> str:
@@ -218,7 +219,7 @@ def _atoms(token: str, lex: dict) -> list[tuple]:
     if is_date_or_time(t):
         return [("brk",)]
     if _DIGITS_RE.fullmatch(t):
-        return [("d", re.sub(r"\D", "", t))]
+        return [("d", _NON_DIGIT.sub("", t))]
     if t in lex["fillers"]:
         return [("fill",)]
     words = lex["words"]
@@ -234,7 +235,7 @@ def _atoms(token: str, lex: dict) -> list[tuple]:
         elif p in words:
             out.append(words[p])
         elif len(parts) == 1 and _CODE_RE.fullmatch(p):
-            out.append(("d", re.sub(r"\D", "", p)))   # alphanumeric code: its digits count
+            out.append(("d", _NON_DIGIT.sub("", p)))   # alphanumeric code: its digits count
         else:
             return [("brk",)]
     return out or [("fill",)]

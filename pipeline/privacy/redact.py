@@ -71,7 +71,7 @@ from pipeline.privacy.checks import (
     personas_kods_valid, sort_code_shape, ssn_shape,
 )
 from pipeline.privacy.codes import alnum_chars, hetu_spans, iban_spans, is_spelled_letters, nino_spans
-from pipeline.privacy.cues import cue_kinds, cue_norm, is_question, unit_after
+from pipeline.privacy.cues import cue_norm, read_cues, unit_after
 from pipeline.privacy.emails import spoken_emails
 from pipeline.privacy.numbers import (
     base_language, is_multiplier, lexicon, luhn_windows, norm, number_runs, token_digits,
@@ -247,12 +247,12 @@ def _call(utterances: Sequence[Utterance], toks: list, language: str) -> _Call:
         if not ts:
             continue
         text = " ".join(cue_norm(t.text) for t in ts)
-        cues = is_question(text, language)
+        cues, kinds = read_cues(text, language)
         has_digits = any(ch.isdigit() for t in ts for ch in t.text)
         if cues:
             cue_times.append((u.start, u.speaker))
             if u.speaker == PROMPTING:
-                prompts.append(_Prompt(u.start, u.end, cue_kinds(text, language)))
+                prompts.append(_Prompt(u.start, u.end, kinds))
         if cues or has_digits or len(ts) > 3 or any(norm(t.text) in lex["words"] for t in ts):
             talk_times.append((u.start, u.speaker))
     prompts.sort(key=lambda p: p.start)
@@ -444,10 +444,8 @@ def _own_cues(stream: _Stream, pos: int, since: float, language: str) -> Optiona
             break
         words.append(cue_norm(t.text))
         p -= 1
-    text = " ".join(reversed(words))
-    if not is_question(text, language):
-        return None
-    return cue_kinds(text, language)
+    cues, kinds = read_cues(" ".join(reversed(words)), language)
+    return kinds if cues else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,7 +578,7 @@ def _kinds_at(call: _Call, stream: _Stream, pos: int) -> frozenset:
 def _by_utterance(chain: _Chain, a: int, b: int) -> list[tuple[int, int]]:
     """flat[a..b] cut where the utterance changes, each part starting and ending with digits."""
     flat, toks = chain.flat, chain.stream.toks
-    parts, start, utt = [], None, None
+    parts, start, utt, last = [], None, None, 0
     for q in range(a, b + 1):
         t = toks[flat[q][0]]
         if t is None or not flat[q][1]:
