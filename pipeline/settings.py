@@ -9,6 +9,7 @@ Environment variables callqa reads:
                            (default: $XDG_DATA_HOME/callqa/callqa.duckdb, i.e. ~/.local/share/...)
     CALLQA_MODEL_CACHE     where split Whisper weights are joined (default ~/.cache/callqa/models)
     CALLQA_ALLOW_DOWNLOAD  "1" lets a Whisper model name be fetched from the hub (off by default)
+    CALLQA_MAX_CALL_MINUTES  the longest recording scored (default 90); longer ones fail with why
 """
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ def apply_quiet_environment() -> None:
 def downloads_allowed() -> bool:
     """Whether a Whisper model name may be fetched from the model hub."""
     return os.environ.get("CALLQA_ALLOW_DOWNLOAD") == "1"
+
+
+def max_call_seconds() -> float:
+    """The longest recording scored: $CALLQA_MAX_CALL_MINUTES (default 90).
+
+    Decoding holds the whole call in memory (about 15 GB at the peak for two hours of stereo),
+    so a recording over the limit fails once, clearly, instead of exhausting the machine.
+    """
+    try:
+        return float(os.environ.get("CALLQA_MAX_CALL_MINUTES") or 90) * 60
+    except ValueError:
+        return 90 * 60
 
 
 def _xdg(var: str, fallback: str) -> Path:

@@ -85,3 +85,27 @@ def test_a_phone_number_in_a_file_name_never_becomes_the_call_id(tmp_path):
     (tmp_path / "20261123T101500_a001_+4791234567.wav").write_bytes(b"RIFF")
     ids = {c.call_id for c in discover(tmp_path)}
     assert not any("4791234567" in i for i in ids) and len(ids) == 2
+
+
+def test_a_recording_over_the_length_limit_fails_before_it_is_decoded(tmp_path, monkeypatch):
+    """Decoding holds a call in memory: an overlong one fails once, clearly, before decoding."""
+    import wave
+
+    from pipeline.audio.decode import AudioError, load_call
+
+    path = tmp_path / "long.wav"
+    with wave.open(str(path), "wb") as out:  # a header promising 3 hours; only a little audio behind it
+        out.setnchannels(2), out.setsampwidth(2), out.setframerate(8000)
+        out.writeframes(b"\0" * 32000)
+    with open(path, "r+b") as fh:  # write the header's sizes for 3 hours, as a recorder would
+        import struct
+        frames = 3 * 3600 * 8000
+        fh.seek(4), fh.write(struct.pack("<I", 36 + frames * 4)), fh.seek(40), fh.write(struct.pack("<I", frames * 4))
+    with pytest.raises(AudioError, match="180 minutes long, over the 90-minute limit") as error:
+        load_call(path)
+    assert error.value.permanent
+    short = AudioSegment.from_file(SAMPLES / "c07_no_closing_thanks.flac")[:3000]
+    short.export(tmp_path / "short.mp3", format="mp3")
+    monkeypatch.setenv("CALLQA_MAX_CALL_MINUTES", "0.01")  # 0.6 s: the probe reads the length of compressed files too
+    with pytest.raises(AudioError, match="over the 0-minute limit"):
+        load_call(tmp_path / "short.mp3")

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.audio import channels as chan
+from pipeline.settings import max_call_seconds
 
 SAMPLE_RATE = 16_000  # what Silero VAD and Whisper expect
 SUPPORTED_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
@@ -58,6 +59,26 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def _wav_seconds(path: Path) -> float | None:
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() / float(wav.getframerate() or 1)
+    except (wave.Error, EOFError, OSError):
+        return None  # not plain PCM: decoding says what it is
+
+
+def _refuse_if_too_long(path: Path, streams: list) -> None:
+    """Fail before decoding a recording longer than `settings.max_call_seconds()`: decoding holds
+    the whole call in memory, and one very long file must not take the machine down."""
+    limit = max_call_seconds()
+    seconds = max((s.duration_s or 0.0 for s in streams), default=0.0) or _wav_seconds(path) or 0.0
+    if seconds > limit:
+        raise AudioError(f"recording is {seconds / 60:.0f} minutes long, over the {limit / 60:.0f}-minute limit "
+                         "(CALLQA_MAX_CALL_MINUTES); split it, or raise the limit on a machine with memory to spare")
+
+
 def _decode(path: Path):
     """The recording as one pydub segment, and its audio streams ([] when not probed: WAV).
 
@@ -75,6 +96,7 @@ def _decode(path: Path):
             f"unsupported file type '{path.suffix}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
         )
     streams = chan.audio_streams(path)
+    _refuse_if_too_long(path, streams)
     if len(streams) > chan.MAX_STREAMS:
         raise AudioError(f"{len(streams)} audio streams: expected one, or two (agent and customer)")
     if len(streams) == 2:
