@@ -293,3 +293,26 @@ def labels_from_reviews(rows) -> tuple[dict[str, dict[str, str]], dict[str, dict
         labels.setdefault(call_id, {})[item_id] = outcome
         predicted.setdefault(call_id, {})[item_id] = machine if machine else MISSING
     return labels, predicted
+
+
+# --- transcripts scored in memory ---------------------------------------------------------------
+
+def predict_transcripts(transcript_paths, scorecard) -> dict[str, dict[str, str]]:
+    """call id -> item id -> outcome for every call in the transcript files, scored in memory with
+    one detector (no database): what `callqa eval --transcripts` and the accuracy guard compare
+    with labels. Deterministic on text."""
+    from pipeline.ingest.transcripts import read_transcripts, score_transcript
+    from pipeline.scoring.detect import Detector
+
+    detector = Detector(scorecard)
+    predicted: dict[str, dict[str, str]] = {}
+    for path in transcript_paths:
+        for call in read_transcripts(path):
+            result = score_transcript(call, scorecard, path, detector=detector)
+            predicted[call.call_id] = {i.item_id: i.outcome for i in result.score.items}
+    return predicted
+
+
+def evaluate_transcripts(label_paths, transcript_paths, scorecard) -> Report:
+    """Labels files against transcript files scored in memory (see `predict_transcripts`)."""
+    return evaluate(predict_transcripts(transcript_paths, scorecard), load_labels(*label_paths))
