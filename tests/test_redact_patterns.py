@@ -169,6 +169,9 @@ def test_every_language_has_ten_unit_words_and_its_own_glue():
     ("lv", "lūdzu, sakiet savu personas kodu", {"id"}),
     ("ms", "boleh saya dapatkan nombor kad pengenalan anda", {"id"}),
     ("ms", "boleh saya dapatkan nombor kad anda", {"card", "cardnumber"}),
+    ("en", "can i take the mobile number on the account", {"phone"}),
+    ("en", "which account would you like to check", {"account"}),
+    ("en", "what's the tracking number on the card", set()),
 ])
 def test_cue_kinds(language, text, kinds):
     assert cue_kinds(text, language) == kinds
@@ -421,6 +424,17 @@ def test_bank_details(redactor, turns, expected):
     assert {r.kind for r in reds} == {"account"}
 
 
+def test_numbers_asked_for_keep_the_kind_asked_for(redactor):
+    # as in data/eval s01 and s08, and the Harper Valley Bank calls (a phone number in pieces)
+    check(redactor, ["A: Oh no, that's annoying. Can I take the mobile number on the account?",
+                     "C: Yeah it's oh seven seven nine three, four four one, two two eight."],
+          ["A: Oh no, that's annoying. Can I take the mobile number on the account?", "C: Yeah it's [PHONE]."])
+    check(redactor, ["A: Sure, can I take your account number?", "C: It's nine one two, three four, five."],
+          ["A: Sure, can I take your account number?", "C: It's [ACCOUNT]."])
+    check(redactor, ["C: my phone number is zero seven five", "C: four two eight", "C: five six three one"],
+          ["C: my phone number is [PHONE]", "C: [PHONE]", "C: [PHONE]"])
+
+
 @pytest.mark.parametrize("language, said, expected", [
     ("nb", "kontonummeret mitt er 8601 11 17947", "kontonummeret mitt er [ACCOUNT]"),
     ("nb", "kontonummeret mitt er åtte seks null en en en en sju ni fire sju", "kontonummeret mitt er [ACCOUNT]"),
@@ -550,6 +564,9 @@ def test_ordinary_talk_stays(redactor, language, text, speaker):
     # the customer's zip code, said in pieces (as in the Harper Valley Bank calls)
     (["C: my address is zero zero one", "C: and the zip code is seven zero zero", "C: two three"],
      ["C: my address is zero zero one", "C: and the zip code is seven zero zero", "C: two three"]),
+    # a tracking number on a delivery card is no card number (data/eval s25)
+    (["A: No worries, what's the tracking number on the card?", "C: K C one one eight four."],
+     ["A: No worries, what's the tracking number on the card?", "C: K C one one eight four."]),
     # the agent's questions mention codes and cards but carry no data
     (["A: Could you read me the security code? Not the PIN, never tell anyone your PIN.", "C: sure, one moment"],
      ["A: Could you read me the security code? Not the PIN, never tell anyone your PIN.", "C: sure, one moment"]),

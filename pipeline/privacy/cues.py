@@ -8,7 +8,8 @@ lower-cased text without punctuation, "-" read as a space). The kinds:
   "kortin numero", "kartes numurs", "nombor kad"), which also counts as ``card``;
 - ``cvv``: security codes and PINs ("three digit security code", "CVV", "sikkerhetskode",
   "beveiligingscode", "turvakoodi", "drošības kods", "kod keselamatan");
-- ``sortcode``, ``account``, ``iban``: bank details;
+- ``sortcode``, ``account``, ``iban``: bank details; ``account_word``: "account" alone, which
+  counts as ``account`` only when no other sensitive cue is said with it;
 - ``id``: national identity numbers ("social security", "fødselsnummer", "BSN",
   "henkilötunnus", "personas kods", "MyKad");
 - ``phone``: a phone number;
@@ -41,7 +42,8 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
                 r"(?:three|3|four|4) digit (?:code|number)", r"on the back", r"back of (?:the|your) card",
                 r"pin", r"pin (?:number|code)", r"passcode"),
         "sortcode": (r"sort ?codes?", r"bank sort code"),
-        "account": (r"account (?:number|no|num)s?", r"bank account", r"acc(?:t|ount)? no", r"accounts?"),
+        "account": (r"account (?:number|no|num)s?", r"bank account", r"acc(?:t|ount)? no"),
+        "account_word": (r"accounts?",),
         "iban": (r"iban", r"international (?:bank )?account number"),
         "id": (r"social security", r"ssn", r"national insurance", r"ni (?:number|no)",
                r"insurance number", r"id (?:number|no|card)", r"identification number",
@@ -51,6 +53,8 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "phone": (r"phone(?: number)?", r"mobile(?: number)?", r"telephone", r"contact number",
                   r"landline", r"call you (?:on|at)", r"reach you (?:on|at)"),
         "none": (r"last (?:four|4|three|3) (?:digits|numbers)(?: (?:of|on) (?:the|your) card)?", r"ending (?:in|with)",
+                 r"(?:tracking|order|booking|reservation|invoice|case|ticket|reference|confirmation|"
+                 r"parcel|consignment|policy|serial|model|flight|room) (?:number|no)s?(?: on (?:the|your) card)?",
                  r"ends (?:in|with)", r"how much", r"amount", r"reference(?: number)?",
                  r"order number", r"post ?code", r"zip code", r"case number", r"ticket number"),
         "unit": (r"pounds?", r"quid", r"pence", r"dollars?", r"cents?", r"euros?", r"kroner",
@@ -64,11 +68,13 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
                  r"betalingskort\w*", r"kortet\w*", r"visakort\w*"),
         "cvv": (r"sikkerhetskode\w*", r"kontrollsif(?:fer|re)\w*", r"cvc\w*", r"cvv\w*",
                 r"tre siffer\w*", r"tresifre\w*", r"baksiden", r"pin\w*"),
-        "account": (r"kontonummer\w*", r"bankkonto\w*", r"kontonr\w*", r"konto\w*"),
+        "account": (r"kontonummer\w*", r"bankkonto\w*", r"kontonr\w*"),
+        "account_word": (r"konto\w*",),
         "iban": (r"iban\w*",),
         "id": (r"f[øo]dselsnummer\w*", r"personnummer\w*", r"d nummer\w*", r"personnr\w*"),
         "phone": (r"telefonnummer\w*", r"mobilnummer\w*", r"telefon\w*"),
-        "none": (r"siste fire\w*", r"beløp\w*", r"hvor mye", r"referanse\w*", r"postnummer\w*"),
+        "none": (r"siste fire\w*", r"beløp\w*", r"hvor mye", r"referanse\w*", r"postnummer\w*",
+                 r"sporingsnummer\w*", r"ordrenummer\w*", r"saksnummer\w*", r"bestillingsnummer\w*"),
         "unit": (r"kroner", r"kr", r"øre", r"prosent", r"sekund\w*", r"minutt\w*", r"time[rn]?",
                  r"dag\w*", r"virkedag\w*", r"uke[rn]?", r"måned\w*", r"år\w*", r"klokka"),
     },
@@ -78,11 +84,14 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
                  r"betaalpas\w*", r"debitcard\w*", r"kaart\w*"),
         "cvv": (r"beveiligingscode\w*", r"veiligheidscode\w*", r"controlecode\w*", r"cvc\w*",
                 r"cvv\w*", r"drie cijfers", r"driecijferige\w*", r"achterkant", r"pincode\w*"),
-        "account": (r"rekeningnummer\w*", r"bankrekening\w*", r"rekeningnr\w*", r"rekening\w*"),
+        "account": (r"rekeningnummer\w*", r"bankrekening\w*", r"rekeningnr\w*"),
+        "account_word": (r"rekening\w*",),
         "iban": (r"iban\w*",),
         "id": (r"bsn\w*", r"burgerservicenummer\w*", r"sofinummer\w*", r"burger service nummer"),
         "phone": (r"telefoonnummer\w*", r"mobiele nummer", r"mobiel nummer", r"06 nummer"),
-        "none": (r"laatste vier\w*", r"bedrag\w*", r"hoeveel", r"referentie\w*", r"postcode\w*"),
+        "none": (r"laatste vier\w*", r"bedrag\w*", r"hoeveel", r"referentie\w*", r"postcode\w*",
+                 r"trackingnummer\w*", r"track and trace\w*", r"ordernummer\w*", r"bestelnummer\w*",
+                 r"dossiernummer\w*", r"zaaknummer\w*"),
         "unit": (r"euro", r"cent", r"procent", r"seconden?", r"minuten?", r"uur", r"dagen",
                  r"dag", r"werkdag\w*", r"weken?", r"maanden?", r"jaar", r"jaren"),
     },
@@ -93,10 +102,12 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
                 r"cvv\w*", r"cvc\w*", r"kolme numeroa", r"kolminumero\w*", r"takapuol\w*",
                 r"kääntöpuol\w*", r"pin\w*", r"tunnusluku\w*"),
         "account": (r"tilinumero\w*", r"pankkitili\w*", r"tilin numero\w*", r"tilinro\w*"),
+        "account_word": (r"tili\w*",),
         "iban": (r"iban\w*",),
         "id": (r"henkil[öo]tunnu\w*", r"hetu\w*", r"sotu\w*", r"sosiaaliturvatunnu\w*"),
         "phone": (r"puhelinnumero\w*", r"puhelin\w*", r"kännykkä\w*"),
-        "none": (r"neljä viimeistä", r"summa\w*", r"paljonko", r"viite\w*", r"postinumero\w*"),
+        "none": (r"neljä viimeistä", r"summa\w*", r"paljonko", r"viite\w*", r"postinumero\w*",
+                 r"seurantanumero\w*", r"tilausnumero\w*", r"asianumero\w*"),
         "unit": (r"euro\w*", r"sentti\w*", r"prosent\w*", r"sekunti\w*", r"minuut\w*",
                  r"tunti\w*", r"tunni\w*", r"päivä\w*", r"arkipäivä\w*", r"viik\w*", r"kuukau\w*",
                  r"vuo\w*"),
@@ -106,11 +117,13 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "card": (r"kart(?:e|es|i|ē|ei|as)", r"kredītkart\w*", r"maksājumu kart\w*"),
         "cvv": (r"drošības kod\w*", r"cvv\w*", r"cvc\w*", r"trīs cipar\w*", r"aizmugur\w*",
                 r"otrā pusē", r"pin\w*"),
-        "account": (r"konta numur\w*", r"bankas kont\w*", r"kont(?:s|a|u)"),
+        "account": (r"konta numur\w*", r"bankas kont\w*"),
+        "account_word": (r"kont(?:s|a|u)",),
         "iban": (r"iban\w*",),
         "id": (r"personas kod\w*", r"personkod\w*"),
         "phone": (r"tālruņa numur\w*", r"telefona numur\w*", r"tālrun\w*", r"telefon\w*"),
-        "none": (r"pēdējie četri", r"summ\w*", r"cik", r"atsauc\w*", r"pasta indeks\w*"),
+        "none": (r"pēdējie četri", r"summ\w*", r"cik", r"atsauc\w*", r"pasta indeks\w*",
+                 r"izsekošanas numur\w*", r"pasūtījuma numur\w*", r"sūtījuma numur\w*"),
         "unit": (r"eiro", r"euro", r"centi?", r"procent\w*", r"sekund\w*", r"minūt\w*",
                  r"stund\w*", r"dien\w*", r"darba dien\w*", r"nedēļ\w*", r"mēneš\w*", r"gad\w*"),
     },
@@ -119,16 +132,21 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "card": (r"kad", r"kad kredit", r"kad debit"),
         "cvv": (r"kod keselamatan", r"kod cvv", r"cvv", r"cvc", r"tiga digit", r"belakang kad",
                 r"nombor pin", r"pin"),
-        "account": (r"nombor akaun", r"akaun bank", r"no akaun", r"akaun"),
+        "account": (r"nombor akaun", r"akaun bank", r"no akaun"),
+        "account_word": (r"akaun",),
         "iban": (r"iban",),
         "id": (r"mykad", r"kad pengenalan", r"nombor ic", r"no ic", r"kad ic", r"nric", r"ic"),
         "phone": (r"nombor telefon", r"nombor (?:telefon )?bimbit", r"telefon"),
-        "none": (r"empat digit terakhir", r"jumlah", r"berapa", r"rujukan", r"poskod"),
+        "none": (r"empat digit terakhir", r"jumlah", r"berapa", r"rujukan", r"poskod",
+                 r"nombor penjejakan", r"nombor pesanan", r"nombor tempahan"),
         "unit": (r"ringgit", r"rm", r"sen", r"peratus", r"saat", r"minit", r"jam", r"hari",
                  r"hari bekerja", r"minggu", r"bulan", r"tahun"),
     },
 }
 SENSITIVE = ("card", "cardnumber", "cvv", "sortcode", "account", "iban", "id", "phone")
+# a word that names an account without asking for its number ("the mobile number on the
+# account"): it counts as ``account`` only where no other sensitive cue is said
+WEAK = {"account_word": "account"}
 
 
 @lru_cache(maxsize=None)
@@ -191,6 +209,8 @@ def read_cues(text: str, language: str = "en") -> tuple[bool, frozenset[str]]:
     """(whether ``text`` holds a cue other than a unit word, ``cue_kinds``), in one pass."""
     found = [k for _, _, k in find_cues(text, language) if k != "unit"]
     kinds = {k for k in found if k in SENSITIVE}
+    if not kinds:
+        kinds = {WEAK[k] for k in found if k in WEAK}
     if "cardnumber" in kinds:
         kinds.add("card")
     return bool(found), frozenset(kinds)

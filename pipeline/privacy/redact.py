@@ -149,7 +149,7 @@ LENGTH_RULES: tuple[tuple[str, int, int], ...] = (
     ("number", 20, 10_000),
 )
 NEAR_CARD_DIGITS = 7     # said straight after a card number: expiry date, security code
-PIECE_MIN_DIGITS = 4     # a group of a card number given in answer to the agent's question
+PIECE_MIN_DIGITS = 4     # a group of a card number given after "card number" (the agent's or own)
 
 
 def context_kind(n: int, kinds: frozenset[str]) -> Optional[tuple[str, str]]:
@@ -706,7 +706,7 @@ def detect(utterances: Sequence[Utterance], language: str = "en",
             if prompt.answered_at is not None and _spoke(call, PROMPTING, prompt.answered_at, chain.start):
                 done = prompt.consumed
             kinds, answering = frozenset(prompt.kinds - done), prompt
-            if "card" in kinds:
+            if "card" in kinds and "cardnumber" in prompt.kinds:
                 piece = (PIECE_MIN_DIGITS, 19 - prompt.card_digits)
         resumed = 0
         if speaker in progress and (own is None or "card" in own):
