@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS metrics (
 -- What redaction removed from the transcript before it was stored: the kind and where, never the words.
 CREATE TABLE IF NOT EXISTS redactions (
     call_id VARCHAR NOT NULL,
-    kind    VARCHAR NOT NULL,          -- card | cvv | id | email | phone | number
+    kind    VARCHAR NOT NULL,          -- card | cvv | account | id | email | phone | number
     speaker VARCHAR,
     start_s DOUBLE,
     end_s   DOUBLE
