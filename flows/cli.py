@@ -17,7 +17,7 @@ from rich.table import Table
 
 from pipeline.audio.models import ModelNotAvailable, resolve_model
 from pipeline.cli.common import (
-    EXIT_BUSY, EXIT_CALLS_FAILED, check_database_for_writing, console, db_option, fail, fmt, resolve_db,
+    EXIT_BUSY, EXIT_CALLS_FAILED, check_database_for_writing, console, db_option, errors, fail, fmt, resolve_db,
     scorecard_or_exit,
 )
 from pipeline.cli.main import app
@@ -71,26 +71,38 @@ def score(
     """Score every recording in RECORDINGS not yet in the database (the nightly flow, run once).
 
     Exit 0 when every call scored, 1 when some failed (reasons in the database), 2 on a usage
-    mistake, 3 when another run holds the database.
+    mistake, 3 when another run holds the database. Ctrl-C or SIGTERM stops within seconds: the
+    call in progress is abandoned whole (the next run scores it and what is left), the Prefect run
+    is marked Cancelled, one line says what was saved, and the exit code is 128 + the signal's
+    number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (129 for SIGHUP).
     """
     database = resolve_db(db)
     check_inputs(recordings, manifest, model, scorecard, database)
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    from flows.nightly import nightly_scoring
+    from flows.schedule import OneOffRun, ServeError
     from pipeline.store.database import StorageError, StoreBusy
 
-    flow = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
-    try:
-        outcome = flow(
-            recordings=str(recordings), db=str(database), scorecard=str(scorecard), model=model,
-            manifest=str(manifest) if manifest else None, default_layout=f"agent_{agent_channel.value}",
-            language=language, concurrency=concurrency, min_hold_s=min_hold, retention_days=retention_days,
-        )
-    except StoreBusy as exc:  # another run started between the check and the flow
-        fail(str(exc), EXIT_BUSY)
-    except StorageError as exc:
-        fail(str(exc))
+    # Prefect's API: PREFECT_API_URL if set, else a temporary server that callqa starts now (it
+    # boots while the flow's modules import) where no Ctrl-C or SIGTERM meant for callqa reaches it.
+    with OneOffRun(warn=lambda line: errors.print(escape(line), soft_wrap=True)) as run:
+        try:
+            run.start_api()
+            from prefect.task_runners import ThreadPoolTaskRunner
+
+            from flows.nightly import CONTROL, nightly_scoring
+
+            flow = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
+            with run.api():
+                outcome = run.execute(CONTROL, lambda: flow(
+                    recordings=str(recordings), db=str(database), scorecard=str(scorecard), model=model,
+                    manifest=str(manifest) if manifest else None, default_layout=f"agent_{agent_channel.value}",
+                    language=language, concurrency=concurrency, min_hold_s=min_hold, retention_days=retention_days,
+                ))
+        except ServeError as exc:  # the temporary server did not start, or PREFECT_API_URL does not answer
+            fail(str(exc))
+        except StoreBusy as exc:  # another run started between the check and the flow
+            fail(str(exc), EXIT_BUSY)
+        except StorageError as exc:
+            fail(str(exc))
     table = Table(title=f"Run {outcome['run_id']}", title_justify="left", header_style="bold")
     for column in ("call", "agent", "status", "score", "flagged", "why"):
         table.add_column(column, overflow="fold")

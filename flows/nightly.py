@@ -4,19 +4,27 @@ Thin on purpose: each step is a `pipeline` function that also runs without Prefe
 call (coarse: Prefect costs a few ms a task) runs on a thread pool; CTranslate2 releases the GIL,
 so two calls transcribe at once on two cores. A call that fails is stored with its reason and the
 batch goes on.
+
+A run can be stopped from outside (`CONTROL`, used by `callqa score` on Ctrl-C or SIGTERM): no call
+starts after the stop, nothing more is written, and the flow run ends Cancelled.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.states import Cancelled
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.audio.activity import ActivityOptions
@@ -34,6 +42,99 @@ from pipeline.store.writes import save_call
 from pipeline.audio.transcribe import TranscribeOptions
 
 
+class RunStopped(Exception):
+    """The run was asked to stop: nothing more is written."""
+
+
+class RunControl:
+    """Stopping a run from outside the flow (`callqa score`'s signal handlers), safely.
+
+    - `request_stop()`: no call starts after it, and nothing more is written: a call in hand is
+      abandoned, whole (a call is saved in one transaction), and the next run scores it.
+    - `writes`: held by every database transaction of the run (`_RunStore`). Whoever takes it
+      after `request_stop()` knows no transaction is open and none will start, so the process
+      may end at once without cutting a commit in two.
+    - what the run has done so far, for the one line a stop prints (`summary()`).
+
+    One per process (`CONTROL`); never set outside `callqa score` (served and test runs ignore it).
+    """
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.writes = threading.RLock()
+        self.begin(None)
+
+    def __reduce__(self):
+        # A served run gets the flow function by value (cloudpickle), with the globals it uses:
+        # in that process, the control is that process's own.
+        return _process_control, ()
+
+    def begin(self, flow_run_id) -> None:
+        """A new flow run starts (a stop already requested stays requested)."""
+        with self.writes:
+            self.flow_run_id = flow_run_id
+            self.planned: int | None = None
+            self.scored = self.failed = 0
+            self.in_hand: dict[str, None] = {}  # call ids started and not saved, in order
+
+    def request_stop(self) -> None:
+        self.stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop.is_set()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the write lock; RunStopped (nothing written) once a stop is requested."""
+        with self.writes:
+            if self.stop.is_set():
+                raise RunStopped("the run was stopped; nothing more is written")
+            yield
+
+    def started(self, call_id: str) -> None:
+        with self.writes:
+            self.in_hand[call_id] = None
+
+    def saved(self, call_id: str, scored: bool) -> None:
+        """`call_id` is saved, scored or failed (call it inside `writing()`, with the save)."""
+        with self.writes:
+            self.in_hand.pop(call_id, None)
+            if scored:
+                self.scored += 1
+            else:
+                self.failed += 1
+
+    def summary(self) -> str:
+        """What the run did, for one line: saved, left for the next run, abandoned in progress."""
+        with self.writes:
+            if self.planned is None:
+                return "nothing scored; the next run scores every new recording"
+            saved = self.scored + self.failed
+            text = (f"{saved} of {self.planned} call(s) saved ({self.scored} scored, {self.failed} failed), "
+                    f"{self.planned - saved} left for the next run")
+            if self.in_hand:
+                text += f"; abandoned in progress, nothing of it written: {', '.join(self.in_hand)}"
+            return text
+
+
+CONTROL = RunControl()
+
+
+def _process_control() -> RunControl:
+    return CONTROL
+
+
+class _RunStore(Store):
+    """The run's database: every transaction under `CONTROL.writing()`."""
+
+    @contextmanager
+    def transaction(self):
+        with CONTROL.writing():
+            with super().transaction() as con:
+                yield con
+
+
 class _Progress:
     def __init__(self, total: int) -> None:
         self.total, self.done, self.lock = total, 0, threading.Lock()
@@ -47,9 +148,22 @@ class _Progress:
 @task(name="score-call", cache_policy=NO_CACHE, task_run_name="score {meta.call_id}")
 def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detector: Detector, redactor: Redactor | None,
                store: Store, run_id: str, progress: _Progress) -> CallSummary:
-    """Score one recording and store it (one transaction); failures are stored with their reason."""
+    """Score one recording and store it (one transaction); failures are stored with their reason.
+
+    After a stop (`CONTROL`) a call not started is not started, and a call in hand is not saved:
+    the task run ends Cancelled and the next run scores the call.
+    """
+    if CONTROL.stopped:
+        return Cancelled(message=f"{meta.call_id}: not started, the run was stopped; the next run scores it")
+    CONTROL.started(meta.call_id)
     result = process_call(meta, model, scorecard, options, detector, redactor)
-    save_call(store, result, run_id)
+    try:
+        with CONTROL.writing():  # the save and its count together: a stop sees both or neither
+            save_call(store, result, run_id)
+            CONTROL.saved(meta.call_id, result.ok)
+    except RunStopped:
+        return Cancelled(message=f"{meta.call_id}: abandoned, nothing of it written, the run was stopped; "
+                                 "the next run scores it")
     summary = CallSummary.of(result)
     state = f"score {summary.score:g}" if summary.score is not None else summary.status
     flag = " FLAGGED" if summary.flagged else ""
@@ -79,6 +193,8 @@ def nightly_scoring(
     scores) older than that are purged after scoring.
     """
     logger = get_run_logger()
+    context = FlowRunContext.get()
+    CONTROL.begin(context.flow_run.id if context and context.flow_run else None)
     started, run_id = time.perf_counter(), uuid.uuid4().hex[:12]
     card = load_scorecard(scorecard)  # a broken scorecard stops the run before any audio
     options = PipelineOptions(
@@ -87,19 +203,25 @@ def nightly_scoring(
         activity=ActivityOptions(min_hold_s=min_hold_s),
         transcribe=TranscribeOptions(language=language),
     )
-    store = Store(db or default_db())
-    with store.run_lock():  # a second run on this database refuses instead of racing
-        plan = plan_batch(recordings, store, manifest)
-        for warning in plan.warnings:
-            logger.warning(warning)
-        logger.info(
-            f"{len(plan.todo)} call(s) to score, {len(plan.already_scored)} already scored; "
-            f"scorecard {card.id}@{card.version}; model {model}"
-        )
-        summaries = _score_all(plan.todo, card, options, store, run_id, concurrency) if plan.todo else []
-        if retention_days is not None:
-            purged = apply_retention(store, retention_days)
-            logger.info(f"retention: purged transcripts of {purged.calls} call(s) older than {retention_days} days")
+    try:
+        store = _RunStore(db or default_db())
+        with store.run_lock():  # a second run on this database refuses instead of racing
+            plan = plan_batch(recordings, store, manifest)
+            for warning in plan.warnings:
+                logger.warning(warning)
+            logger.info(
+                f"{len(plan.todo)} call(s) to score, {len(plan.already_scored)} already scored; "
+                f"scorecard {card.id}@{card.version}; model {model}"
+            )
+            CONTROL.planned = len(plan.todo)
+            summaries = _score_all(plan.todo, card, options, store, run_id, concurrency) if plan.todo else []
+            if retention_days is not None:
+                with CONTROL.writing():
+                    purged = apply_retention(store, retention_days)
+                logger.info(f"retention: purged transcripts of {purged.calls} call(s) older than {retention_days} days")
+    except RunStopped:
+        logger.warning(f"stopped: {CONTROL.summary()}")
+        return Cancelled(message=f"stopped: {CONTROL.summary()}")
     wall = time.perf_counter() - started
     report = summary_markdown(summaries, plan, wall)
     create_markdown_artifact(report, key="callqa-run-summary", description="callqa nightly run")
@@ -119,12 +241,25 @@ def nightly_scoring(
 
 
 def _score_all(todo: list[CallMeta], card, options: PipelineOptions, store: Store, run_id: str, concurrency: int) -> list[CallSummary]:
-    """Load Whisper once, then one task per call, `concurrency` at a time."""
+    """Load Whisper once, then one task per call, `concurrency` at a time.
+
+    Raises RunStopped after a stop (`CONTROL`): calls not started are cancelled and this returns
+    without waiting for a call in hand (which is not saved).
+    """
     workers = max(1, min(concurrency, len(todo)))
     whisper = load_model(options.model, cpu_threads=max(1, (os.cpu_count() or 2) // workers), num_workers=workers)
     detector, progress = Detector(card), _Progress(len(todo))
     redactor = Redactor() if options.redact else None
+    if CONTROL.stopped:
+        raise RunStopped
     futures = [score_call.submit(meta, whisper, card, options, detector, redactor, store, run_id, progress) for meta in todo]
+    waiting = {future.wrapped_future for future in futures}
+    while waiting and not CONTROL.stopped:
+        _, waiting = concurrent.futures.wait(waiting, timeout=0.25, return_when=concurrent.futures.FIRST_COMPLETED)
+    if CONTROL.stopped:
+        for future in futures:
+            future.wrapped_future.cancel()
+        raise RunStopped
     return [future.result() for future in futures]
 
 
