@@ -177,3 +177,33 @@ def test_another_program_holding_the_file_is_busy_not_broken(tmp_path):
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_full_disk_mid_import_is_a_storage_fault_and_leaves_whole_calls(tmp_path):
+    """The file-size limit stands in for a full disk: DuckDB cannot write its log mid-import."""
+    import resource
+    import signal
+    from pathlib import Path
+
+    db = tmp_path / "qa.duckdb"
+    Store(db)
+    calls = [json.dumps({"id": f"c{i}", "turns": [
+        {"speaker": "agent" if j % 2 == 0 else "customer", "start_ms": j * 5000, "duration_ms": 4000,
+         "text": f"thank you for calling contoso, my name is sam, this is line {j} of call {i} " * 5}
+        for j in range(20)]}) for i in range(30)]
+    (tmp_path / "big.jsonl").write_text("\n".join(calls) + "\n")
+    limit = db.stat().st_size + 40_000
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    callqa = str(Path(sys.executable).with_name("callqa"))
+    done = subprocess.run([callqa, "import", str(tmp_path / "big.jsonl"), "--db", str(db)], preexec_fn=small_disk,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 4, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "could not write" in done.stderr
+    store = Store(db)  # opens again, and every call in it is whole
+    calls_in, scored = (int(store.query(f"SELECT count(DISTINCT call_id) AS n FROM {t}").n[0]) for t in ("calls", "call_scores"))
+    assert calls_in == scored and calls_in < 30

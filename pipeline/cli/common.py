@@ -8,6 +8,8 @@ Exit codes (documented in the README):
        a --db that cannot be a database (a folder, not a DuckDB file, a place that cannot be
        written); one line is printed and nothing is created
     3  the database is busy: another callqa run holds it
+    4  storage fault during a run: the database could not be written (disk full, file too
+       large, I/O error); every call saved before it is complete, nothing is half-written
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from pipeline.scoring.scorecard import Scorecard, ScorecardError, load_scorecard
 from pipeline.settings import default_db
 from pipeline.store.database import NoDatabase, StorageError, Store, StoreBusy
 
-EXIT_OK, EXIT_CALLS_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+EXIT_OK, EXIT_CALLS_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_STORAGE = 0, 1, 2, 3, 4
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)

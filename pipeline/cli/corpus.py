@@ -23,7 +23,7 @@ from pipeline.scoring.evaluate import (
     LABEL_OUTCOMES, METRIC_HEADER, LabelError, Report, confusion_rows, evaluate, load_labels, metric_rows,
 )
 from pipeline.cli.common import (
-    EXIT_BUSY, EXIT_CALLS_FAILED, console, db_option, fail, open_reader, resolve_db, scorecard_or_exit,
+    EXIT_BUSY, EXIT_CALLS_FAILED, EXIT_STORAGE, console, db_option, fail, open_reader, resolve_db, scorecard_or_exit,
 )
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD
 from pipeline.store import reads
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         """Score the calls in a transcript file into the database (a call imported again is replaced)."""
         from pipeline.ingest.transcripts import TranscriptError, import_transcripts
         from pipeline.privacy.redact import Redactor
-        from pipeline.store.database import Store, StoreBusy
+        from pipeline.store.database import StorageError, Store, StoreBusy
         from pipeline.store.writes import save_call
 
         card = scorecard_or_exit(scorecard)
@@ -106,6 +106,9 @@ def register(app: typer.Typer) -> None:
                     save_call(store, result)
         except StoreBusy as exc:
             fail(str(exc), EXIT_BUSY)
+        except StorageError as exc:
+            fail(f"{exc}; calls saved before it are complete, run the import again once there is room",
+                 EXIT_STORAGE)
         results = [r for r in results if r.meta.call_id not in refused]
         table = Table(title=escape(f"Imported from {file}"), title_justify="left", header_style="bold")
         for column in ("call", "agent", "turns", "holds", "score", "flagged", "not passed"):

@@ -21,12 +21,12 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import EXIT_BUSY, console, db_option, fail, fmt, open_reader, scorecard_or_exit, table
+from pipeline.cli.common import EXIT_BUSY, EXIT_STORAGE, console, db_option, fail, fmt, open_reader, scorecard_or_exit, table
 from pipeline.cli.corpus import register as register_corpus_commands
 from pipeline.scoring.rules import clock
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD
 from pipeline.store import reads
-from pipeline.store.database import StoreBusy
+from pipeline.store.database import StorageError, StoreBusy
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="callqa: score every call against its SOP scorecard.")
 scorecard_app = typer.Typer(help="Scorecard files.")
@@ -131,6 +131,8 @@ def rescore(
             done = run_rescore(store, card, since)
     except StoreBusy as exc:
         fail(str(exc), EXIT_BUSY)
+    except StorageError as exc:
+        fail(str(exc), EXIT_STORAGE)
     rate = done.calls / done.seconds if done.seconds else 0
     console.print(f"re-scored {done.calls} call(s) with {card.id}@{done.version} in {done.seconds:.2f} s ({rate:.0f} calls/s)")
     versions = reads.scorecard_versions(store, card.id)
@@ -164,6 +166,8 @@ def retention(
             purged = apply_retention(store, days, delete_recordings)
     except StoreBusy as exc:
         fail(str(exc), EXIT_BUSY)
+    except StorageError as exc:
+        fail(str(exc), EXIT_STORAGE)
     console.print(
         f"purged {purged.calls} call(s): {purged.utterances} utterances deleted"
         + (f", {purged.recordings_deleted} recording(s) deleted ({purged.recordings_missing} already gone)" if delete_recordings else "")

@@ -149,15 +149,23 @@ class Store:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
-                con.execute("COMMIT")
             except BaseException as exc:
-                try:
-                    con.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass  # DuckDB already aborted it (e.g. the disk filled up): nothing was committed
+                self._rollback(con)
                 if isinstance(exc, duckdb.IOException):
                     raise StorageError(f"could not write to {self.path}: {exc}") from exc
                 raise
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as exc:  # the statements all ran: only writing them out can fail (disk full)
+                self._rollback(con)
+                raise StorageError(f"could not write to {self.path} (disk full?): {exc}") from exc
+
+    @staticmethod
+    def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # DuckDB already aborted it: nothing of the transaction was committed
 
     @contextmanager
     def run_lock(self) -> Iterator[None]:
