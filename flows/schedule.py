@@ -185,6 +185,8 @@ class LocalServer:
 
     stop_signal = signal.SIGTERM
     """What `stop()` sends first (SIGKILL follows after its timeout)."""
+    cwd: Optional[Path] = None
+    """The server's working directory (None: callqa's)."""
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "prefect", "server", "start", "--host", HOST,
@@ -214,7 +216,7 @@ class LocalServer:
             log.flush()
             # Own session: the terminal's Ctrl-C goes to callqa, which stops the server last.
             self.process = subprocess.Popen(command, env=self.environment(), stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+                                            stderr=subprocess.STDOUT, start_new_session=True, cwd=self.cwd)
 
     def wait_ready(self, timeout: float = SERVER_START_TIMEOUT_S, interval: float = 0.5,
                    interrupted: Callable[[], bool] = lambda: False) -> None:
@@ -372,6 +374,7 @@ class TemporaryServer(LocalServer):
     def __init__(self, home: Path, port: Optional[int] = None) -> None:
         super().__init__(port or free_port(), home)
         self.log_path = self.home / "callqa-score-server.log"
+        self.cwd = self.home  # `python -m` looks in its working directory first: not the user's
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "flows.schedule", "--temporary-server", str(self.port), str(os.getpid())]
@@ -452,6 +455,7 @@ class OneOffRun:
         self.control: Any = None
         self.signum: Optional[int] = None  # the first stop signal
         self.hurry = False  # a second one came
+        self.starting = True  # until the flow starts
         self._worker: Optional[threading.Thread] = None
         self._previous: dict[int, Any] = {}
 
@@ -474,10 +478,13 @@ class OneOffRun:
             self._previous.clear()
 
     def _on_signal(self, signum: int, frame: Any) -> None:
-        """Only notes the signal (no locks: a handler can interrupt its own thread anywhere); the
-        main thread acts on it within a tenth of a second."""
+        """While starting (imports, the server booting: nothing written, no flow run), stops at
+        once. Later only notes the signal (a handler interrupts its thread anywhere, perhaps
+        holding a lock): the main thread acts on it within a tenth of a second."""
         if self.signum is None:
             self.signum = signum
+            if self.starting:
+                self.stop_now()
         else:
             self.hurry = True
 
@@ -486,7 +493,7 @@ class OneOffRun:
         return self.signum is not None
 
     def checkpoint(self) -> None:
-        """During start-up: stop now if a signal came."""
+        """Stop now if a signal came."""
         if self.requested:
             self.stop_now()
 
@@ -532,6 +539,7 @@ class OneOffRun:
         After a signal it never returns: `stop_now` ends the process.
         """
         self.control = control
+        self.starting = False
         self.checkpoint()
         outcome: dict[str, Any] = {}
         context = contextvars.copy_context()  # Prefect's settings (`api()`) go with the flow
