@@ -14,8 +14,9 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Iterator, NoReturn, Optional
 
 import numpy as np
 import pandas as pd
@@ -114,6 +115,21 @@ def check_database_for_writing(database: Path) -> None:
         fail(str(exc), EXIT_BUSY)
     except StorageError as exc:
         fail(str(exc))
+
+
+@contextmanager
+def run_lock_or_exit(store: Store) -> Iterator[None]:
+    """Hold the run lock for a command that changes scores; busy is exit 3, a storage fault 4.
+
+    Calls saved before a storage fault are whole (one transaction each): the message says so.
+    """
+    try:
+        with store.run_lock():
+            yield
+    except StoreBusy as exc:
+        fail(str(exc), EXIT_BUSY)
+    except StorageError as exc:
+        fail(f"{exc}; what was saved before it is whole: run again once there is room", EXIT_STORAGE)
 
 
 def scorecard_or_exit(path: Path) -> Scorecard:

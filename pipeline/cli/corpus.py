@@ -23,7 +23,7 @@ from pipeline.scoring.evaluate import (
     LABEL_OUTCOMES, METRIC_HEADER, LabelError, Report, confusion_rows, evaluate, load_labels, metric_rows,
 )
 from pipeline.cli.common import (
-    EXIT_BUSY, EXIT_CALLS_FAILED, EXIT_STORAGE, console, db_option, fail, open_reader, resolve_db, scorecard_or_exit,
+    EXIT_CALLS_FAILED, console, db_option, fail, open_reader, resolve_db, run_lock_or_exit, scorecard_or_exit,
 )
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD
 from pipeline.store import reads
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         """Score the calls in a transcript file into the database (a call imported again is replaced)."""
         from pipeline.ingest.transcripts import TranscriptError, import_transcripts
         from pipeline.privacy.redact import Redactor
-        from pipeline.store.database import StorageError, Store, StoreBusy
+        from pipeline.store.database import Store
         from pipeline.store.writes import save_call
 
         card = scorecard_or_exit(scorecard)
@@ -96,19 +96,13 @@ def register(app: typer.Typer) -> None:
             fail(str(exc), EXIT_CALLS_FAILED)
         store = Store(resolve_db(db))
         refused: list[str] = []
-        try:
-            with store.run_lock():
-                from_audio = reads.audio_call_ids(store)
-                for result in results:
-                    if result.meta.call_id in from_audio:  # never replace a scored recording by text
-                        refused.append(result.meta.call_id)
-                        continue
-                    save_call(store, result)
-        except StoreBusy as exc:
-            fail(str(exc), EXIT_BUSY)
-        except StorageError as exc:
-            fail(f"{exc}; calls saved before it are complete, run the import again once there is room",
-                 EXIT_STORAGE)
+        with run_lock_or_exit(store):
+            from_audio = reads.audio_call_ids(store)
+            for result in results:
+                if result.meta.call_id in from_audio:  # never replace a scored recording by text
+                    refused.append(result.meta.call_id)
+                    continue
+                save_call(store, result)
         results = [r for r in results if r.meta.call_id not in refused]
         table = Table(title=escape(f"Imported from {file}"), title_justify="left", header_style="bold")
         for column in ("call", "agent", "turns", "holds", "score", "flagged", "not passed"):

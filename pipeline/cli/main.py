@@ -21,12 +21,11 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import EXIT_BUSY, EXIT_STORAGE, console, db_option, fail, fmt, open_reader, scorecard_or_exit, table
+from pipeline.cli.common import console, db_option, fail, fmt, open_reader, run_lock_or_exit, scorecard_or_exit, table
 from pipeline.cli.corpus import register as register_corpus_commands
 from pipeline.scoring.rules import clock
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD
 from pipeline.store import reads
-from pipeline.store.database import StorageError, StoreBusy
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="callqa: score every call against its SOP scorecard.")
 scorecard_app = typer.Typer(help="Scorecard files.")
@@ -126,13 +125,8 @@ def rescore(
 
     card = scorecard_or_exit(scorecard)
     store = open_reader(db)
-    try:
-        with store.run_lock():
-            done = run_rescore(store, card, since)
-    except StoreBusy as exc:
-        fail(str(exc), EXIT_BUSY)
-    except StorageError as exc:
-        fail(str(exc), EXIT_STORAGE)
+    with run_lock_or_exit(store):
+        done = run_rescore(store, card, since)
     rate = done.calls / done.seconds if done.seconds else 0
     console.print(f"re-scored {done.calls} call(s) with {card.id}@{done.version} in {done.seconds:.2f} s ({rate:.0f} calls/s)")
     versions = reads.scorecard_versions(store, card.id)
@@ -161,13 +155,8 @@ def retention(
     from pipeline.store.retention import apply_retention
 
     store = open_reader(db)
-    try:
-        with store.run_lock():
-            purged = apply_retention(store, days, delete_recordings)
-    except StoreBusy as exc:
-        fail(str(exc), EXIT_BUSY)
-    except StorageError as exc:
-        fail(str(exc), EXIT_STORAGE)
+    with run_lock_or_exit(store):
+        purged = apply_retention(store, days, delete_recordings)
     console.print(
         f"purged {purged.calls} call(s): {purged.utterances} utterances deleted"
         + (f", {purged.recordings_deleted} recording(s) deleted ({purged.recordings_missing} already gone)" if delete_recordings else "")

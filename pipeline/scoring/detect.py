@@ -15,7 +15,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.scoring.patterns import NAME_NORM, NUM_NORM, compile_pattern
-from pipeline.records import Utterance, Word
+from pipeline.records import Utterance
 from pipeline.scoring.rules import ANY_LANGUAGE, CallView, Hit, Verdict
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 
 from pipeline.store import reads, writes
 from pipeline.web.deps import RequestStore, records, User, call_for, call_url, csrf_protect, current_user, get_store, lead, render
