@@ -83,7 +83,7 @@ def test_a_reviewer_works_a_call_from_the_queue_to_the_agent_scorecard(served, b
     assert page.locator("svg#timeline rect.bar.hold").count() == 1
     shot(page, "03-call-playing-from-finding")
 
-    machine = Store(db).query(f"SELECT outcome FROM item_results WHERE call_id = ? AND item_id = ?", [CALL, ITEM]).outcome[0]
+    machine = Store(db).query("SELECT outcome FROM item_results WHERE call_id = ? AND item_id = ?", [CALL, ITEM]).outcome[0]
     assert machine == "fail"
     item = page.locator(f"#item-aidet-{ITEM}")
     item.locator("input[value=pass]").check()
