@@ -42,6 +42,10 @@ from pipeline.store.writes import save_call
 from pipeline.audio.transcribe import TranscribeOptions
 
 
+FAILURE_GRACE_S = 0.5
+"""How long a failed call waits before it is stored, in a run a signal may stop (`score_call`)."""
+
+
 class RunStopped(Exception):
     """The run was asked to stop: nothing more is written."""
 
@@ -60,7 +64,8 @@ class RunControl:
     """
 
     def __init__(self) -> None:
-        self.stop = threading.Event()
+        self._stop = False  # a plain flag, no lock: a signal handler sets it
+        self.watched = False  # a signal handler may stop this process's runs (`callqa score`)
         self.writes = threading.RLock()
         self.begin(None)
 
@@ -78,17 +83,17 @@ class RunControl:
             self.in_hand: dict[str, None] = {}  # call ids started and not saved, in order
 
     def request_stop(self) -> None:
-        self.stop.set()
+        self._stop = True
 
     @property
     def stopped(self) -> bool:
-        return self.stop.is_set()
+        return self._stop
 
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the write lock; RunStopped (nothing written) once a stop is requested."""
         with self.writes:
-            if self.stop.is_set():
+            if self._stop:
                 raise RunStopped("the run was stopped; nothing more is written")
             yield
 
@@ -157,6 +162,11 @@ def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detec
         return Cancelled(message=f"{meta.call_id}: not started, the run was stopped; the next run scores it")
     CONTROL.started(meta.call_id)
     result = process_call(meta, model, scorecard, options, detector, redactor)
+    if not result.ok and CONTROL.watched:
+        # The terminal's Ctrl-C (or a SIGTERM to the group) also reaches the ffmpeg decoding this
+        # call, which then fails as "could not decode", a failure never retried. Give callqa's
+        # handler a moment to note the stop, so such a failure is abandoned, not stored.
+        time.sleep(FAILURE_GRACE_S)
     try:
         with CONTROL.writing():  # the save and its count together: a stop sees both or neither
             save_call(store, result, run_id)

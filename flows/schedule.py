@@ -479,10 +479,13 @@ class OneOffRun:
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         """While starting (imports, the server booting: nothing written, no flow run), stops at
-        once. Later only notes the signal (a handler interrupts its thread anywhere, perhaps
-        holding a lock): the main thread acts on it within a tenth of a second."""
+        once. Later it only sets flags, lock-free (a handler interrupts its thread anywhere, perhaps
+        holding a lock): the flow's stop flag, at once, and the main thread acts on the rest
+        within a tenth of a second."""
         if self.signum is None:
             self.signum = signum
+            if self.control is not None:
+                self.control.request_stop()  # at once: a worker may be about to store a call
             if self.starting:
                 self.stop_now()
         else:
@@ -539,6 +542,7 @@ class OneOffRun:
         After a signal it never returns: `stop_now` ends the process.
         """
         self.control = control
+        control.watched = True
         self.starting = False
         self.checkpoint()
         outcome: dict[str, Any] = {}
