@@ -435,7 +435,9 @@ class OneOffRun:
 
     1. the flow takes no new call and nothing more is written: a call in hand is abandoned whole
        (Whisper cannot be interrupted, but a call is written in one transaction, so nothing of it
-       is in the database; the next run scores it and every call left);
+       is in the database; the next run scores it and every call left). The handler sets the
+       flow's stop flag at once: a Ctrl-C to the group also kills the ffmpeg decoding a call,
+       whose "could not decode" must be abandoned too, never stored (it would not be retried);
     2. a database write already in progress is waited for (up to STOP_WRITE_WAIT_S), then the
        run's write lock is kept: from then on no transaction is open and none can start;
     3. the flow run, and its unfinished task runs, are marked Cancelled through the API;
@@ -689,7 +691,11 @@ def _quiet_from_here() -> None:
 def _kill_children() -> None:
     """SIGKILL this process's own child processes (ffmpeg decoding a recording): nothing is left."""
     me = os.getpid()
-    for entry in Path("/proc").iterdir():
+    try:
+        entries = list(Path("/proc").iterdir())
+    except OSError:  # no /proc (not Linux): the decoders end when their output pipe closes
+        return
+    for entry in entries:
         if not entry.name.isdigit():
             continue
         try:
