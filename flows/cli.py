@@ -17,7 +17,7 @@ from rich.table import Table
 
 from pipeline.audio.models import ModelNotAvailable, resolve_model
 from pipeline.cli.common import (
-    EXIT_BUSY, EXIT_CALLS_FAILED, check_database_for_writing, console, db_option, errors, fail, fmt, resolve_db,
+    EXIT_BUSY, EXIT_CALLS_FAILED, EXIT_STORAGE, check_database_for_writing, console, db_option, errors, fail, fmt, resolve_db,
     scorecard_or_exit,
 )
 from pipeline.cli.main import app
@@ -102,7 +102,7 @@ def score(
         except StoreBusy as exc:  # another run started between the check and the flow
             fail(str(exc), EXIT_BUSY)
         except StorageError as exc:
-            fail(str(exc))
+            fail(f"{exc}; what was saved before it is whole: run again once there is room", EXIT_STORAGE)
     table = Table(title=f"Run {outcome['run_id']}", title_justify="left", header_style="bold")
     for column in ("call", "agent", "status", "score", "flagged", "why"):
         table.add_column(column, overflow="fold")
