@@ -151,3 +151,69 @@ def test_an_import_never_replaces_a_scored_recording(tmp_path, clips, prefect_ha
     assert done.returncode == 1 and "already holds a scored recording" in done.stdout
     calls = Store(db).query("SELECT call_id, channel_layout FROM calls ORDER BY call_id")
     assert calls.values.tolist() == [["c1", "agent_left"], ["t2", "transcript"]]
+
+
+@pytest.mark.slow
+def test_through_the_cli_growing_overlong_and_imported_files_and_a_rescore_during_a_run(tmp_path, clips):
+    """`callqa score` on a folder where one file is still being written and one is over the length
+    limit; `callqa rescore` while a run holds the database; retention never deletes an imported
+    transcript file."""
+    folder, db = tmp_path / "in", tmp_path / "qa.duckdb"
+    folder.mkdir()
+    shutil.copy(clips["one"], folder / "done.wav")
+    long = AudioSegment.from_file(clips["two"]) * 3  # 45 s, over a 0.5-minute limit
+    long.export(folder / "too_long.wav", format="wav")
+    for path in folder.iterdir():
+        _old(path)
+    growing = folder / "growing.wav"
+    growing.write_bytes(clips["three"].read_bytes()[:44])
+    stop = threading.Event()
+
+    def record():
+        data = clips["three"].read_bytes()
+        step = 0
+        while not stop.is_set():
+            step += 1
+            with open(growing, "ab") as fh:
+                fh.write(data[44 + (step - 1) * 2000: 44 + step * 2000])
+            time.sleep(0.1)
+
+    writer = threading.Thread(target=record)
+    writer.start()
+    env = {**os.environ, "COLUMNS": "250", "CALLQA_MAX_CALL_MINUTES": "0.5"}
+    try:
+        done = subprocess.run([CALLQA, "score", str(folder), "--db", str(db), "--model", "tiny.en", "--concurrency", "1"],
+                              capture_output=True, text=True, env=env, timeout=600)
+    finally:
+        stop.set()
+        writer.join()
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    calls = Store(db).query("SELECT call_id, status, error, permanent_failure FROM calls").set_index("call_id")
+    assert calls.loc["done", "status"] == "scored"
+    assert "over the 0.5-minute limit" in calls.loc["too_long", "error"]
+    assert calls.loc["too_long", "permanent_failure"]
+    assert "growing" not in calls.index and "still being written" in done.stdout
+
+    # a rescore while another run holds the database: busy, exit 3, one line
+    holder = subprocess.Popen([sys.executable, "-c", f"import time\nfrom pipeline.store.database import Store\n"
+                               f"with Store({str(db)!r}).run_lock():\n print('held', flush=True); time.sleep(20)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        busy = subprocess.run([CALLQA, "rescore", "--db", str(db)], capture_output=True, text=True, env=env, timeout=120)
+        assert busy.returncode == 3 and "Traceback" not in busy.stderr and len(busy.stderr.strip().splitlines()) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+
+    # an imported transcript's file is never deleted by retention
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(json.dumps({"id": "t1", "turns": [{"speaker": "agent", "text": "hello", "start_ms": 0}]}) + "\n")
+    assert subprocess.run([CALLQA, "import", str(transcript), "--db", str(db)], capture_output=True, env=env,
+                          timeout=300).returncode == 0
+    with Store(db).transaction() as con:
+        con.execute("UPDATE calls SET started_at = TIMESTAMP '2020-01-01'")
+    purge = subprocess.run([CALLQA, "retention", "--days", "30", "--delete-recordings", "--db", str(db)],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert purge.returncode == 0 and transcript.exists() and "imported transcript" in purge.stdout
+    assert not (folder / "done.wav").exists()  # the scored recording inside the folder went

@@ -107,5 +107,5 @@ def test_a_recording_over_the_length_limit_fails_before_it_is_decoded(tmp_path, 
     short = AudioSegment.from_file(SAMPLES / "c07_no_closing_thanks.flac")[:3000]
     short.export(tmp_path / "short.mp3", format="mp3")
     monkeypatch.setenv("CALLQA_MAX_CALL_MINUTES", "0.01")  # 0.6 s: the probe reads the length of compressed files too
-    with pytest.raises(AudioError, match="over the 0-minute limit"):
+    with pytest.raises(AudioError, match="over the 0.01-minute limit"):
         load_call(tmp_path / "short.mp3")

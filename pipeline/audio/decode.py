@@ -75,7 +75,7 @@ def _refuse_if_too_long(path: Path, streams: list) -> None:
     limit = max_call_seconds()
     seconds = max((s.duration_s or 0.0 for s in streams), default=0.0) or _wav_seconds(path) or 0.0
     if seconds > limit:
-        raise AudioError(f"recording is {seconds / 60:.0f} minutes long, over the {limit / 60:.0f}-minute limit "
+        raise AudioError(f"recording is {seconds / 60:.0f} minutes long, over the {limit / 60:g}-minute limit "
                          "(CALLQA_MAX_CALL_MINUTES); split it, or raise the limit on a machine with memory to spare")
 
 
