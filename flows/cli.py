@@ -52,21 +52,29 @@ def check_inputs(recordings: Path, manifest: Optional[Path], model: str, scoreca
         check_database_for_writing(database)
 
 
+# The options of a run, shared by `score` (once) and `serve` (on a schedule).
+ScorecardOption = typer.Option(DEFAULT_SCORECARD, help="Scorecard YAML file.")
 ModelOption = typer.Option(DEFAULT_MODEL, help="Whisper model: base, tiny.en, or a CTranslate2 model directory.")
+ManifestOption = typer.Option(None, help="Manifest CSV (default: RECORDINGS/manifest.csv if present).")
+AgentChannelOption = typer.Option(Channel.left, help="Agent's channel in stereo files the manifest says nothing about.")
+LanguageOption = typer.Option(None, help="Language code for every call (default: detect per call).")
+ConcurrencyOption = typer.Option(2, min=1, help="Calls transcribed at the same time.")
+MinHoldOption = typer.Option(20.0, min=1.0, help="Seconds without agent speech that make a hold.")
+RetentionOption = typer.Option(None, min=0, help="After scoring, purge transcripts older than this.")
 
 
 @app.command()
 def score(
     recordings: Path = typer.Argument(..., help="Folder of recordings (wav, mp3, flac, ogg, m4a)."),
     db: Optional[Path] = db_option(),
-    scorecard: Path = typer.Option(DEFAULT_SCORECARD, help="Scorecard YAML file."),
+    scorecard: Path = ScorecardOption,
     model: str = ModelOption,
-    manifest: Optional[Path] = typer.Option(None, help="Manifest CSV (default: RECORDINGS/manifest.csv if present)."),
-    agent_channel: Channel = typer.Option(Channel.left, help="Agent's channel in stereo files the manifest says nothing about."),
-    language: Optional[str] = typer.Option(None, help="Language code for every call (default: detect per call)."),
-    concurrency: int = typer.Option(2, min=1, help="Calls transcribed at the same time."),
-    min_hold: float = typer.Option(20.0, min=1.0, help="Seconds without agent speech that make a hold."),
-    retention_days: Optional[int] = typer.Option(None, min=0, help="After scoring, purge transcripts older than this."),
+    manifest: Optional[Path] = ManifestOption,
+    agent_channel: Channel = AgentChannelOption,
+    language: Optional[str] = LanguageOption,
+    concurrency: int = ConcurrencyOption,
+    min_hold: float = MinHoldOption,
+    retention_days: Optional[int] = RetentionOption,
 ) -> None:
     """Score every recording in RECORDINGS not yet in the database (the nightly flow, run once).
 
@@ -129,14 +137,14 @@ def serve(
     timezone: Optional[str] = typer.Option(None, help="IANA time zone of the schedule, e.g. Europe/Oslo. Default: the machine's zone, else UTC.", show_default=False),
     port: int = typer.Option(4200, min=1, max=65535, help="Port of the Prefect server callqa starts on 127.0.0.1 (unused when PREFECT_API_URL is set)."),
     db: Optional[Path] = db_option(),
-    scorecard: Path = typer.Option(DEFAULT_SCORECARD, help="Scorecard YAML file."),
+    scorecard: Path = ScorecardOption,
     model: str = ModelOption,
-    manifest: Optional[Path] = typer.Option(None, help="Manifest CSV (default: RECORDINGS/manifest.csv if present)."),
-    agent_channel: Channel = typer.Option(Channel.left, help="Agent's channel in stereo files the manifest says nothing about."),
-    language: Optional[str] = typer.Option(None, help="Language code for every call (default: detect per call)."),
-    concurrency: int = typer.Option(2, min=1, help="Calls transcribed at the same time."),
-    min_hold: float = typer.Option(20.0, min=1.0, help="Seconds without agent speech that make a hold."),
-    retention_days: Optional[int] = typer.Option(None, min=0, help="After scoring, purge transcripts older than this."),
+    manifest: Optional[Path] = ManifestOption,
+    agent_channel: Channel = AgentChannelOption,
+    language: Optional[str] = LanguageOption,
+    concurrency: int = ConcurrencyOption,
+    min_hold: float = MinHoldOption,
+    retention_days: Optional[int] = RetentionOption,
 ) -> None:
     """Run `callqa score RECORDINGS` on a schedule until Ctrl-C or SIGTERM (a long-lived process).
 
