@@ -28,6 +28,7 @@ def agent_says(scorecard, text, item):
 @pytest.mark.parametrize("said", [
     "the new card takes five to seven business days to arrive",
     "you should have it in less than a week",
+    "the reset link stays valid for thirty minutes",
     "it'll be there in under an hour",
     "the refund can take up to ten working days",
     "we aim to reply within two business days",
