@@ -162,10 +162,11 @@ def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detec
         return Cancelled(message=f"{meta.call_id}: not started, the run was stopped; the next run scores it")
     CONTROL.started(meta.call_id)
     result = process_call(meta, model, scorecard, options, detector, redactor)
-    if not result.ok and CONTROL.watched:
+    if CONTROL.watched and (result.error or "").startswith("could not decode"):
         # The terminal's Ctrl-C (or a SIGTERM to the group) also reaches the ffmpeg decoding this
         # call, which then fails as "could not decode", a failure never retried. Give callqa's
-        # handler a moment to note the stop, so such a failure is abandoned, not stored.
+        # handler a moment to note the stop, so such a failure is abandoned, not stored. Only
+        # decode failures wait: an empty or too-long file fails before ffmpeg runs.
         time.sleep(FAILURE_GRACE_S)
     try:
         with CONTROL.writing():  # the save and its count together: a stop sees both or neither
