@@ -97,6 +97,22 @@ def copy_samples(folder: Path, call_ids) -> None:
         writer.writerows(keep)
 
 
+def processes_with(home: Path) -> dict[int, str]:
+    """Live processes whose environment holds PREFECT_HOME=`home` (everything a test's callqa
+    started carries it), as pid -> command line: empty when nothing is left running."""
+    marker = f"PREFECT_HOME={home}\0".encode()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes():
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+    return found
+
+
 def settle(folder: Path) -> None:
     """Date every file an hour back: the flow waits a moment for files written just now."""
     past = time.time() - 3600

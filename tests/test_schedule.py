@@ -23,7 +23,7 @@ import pytest
 from packaging.version import Version
 from typer.testing import CliRunner
 
-from conftest import SAMPLES
+from conftest import SAMPLES, processes_with
 
 CALLQA = str(Path(sys.executable).with_name("callqa"))
 CALL = "c01_model_call"
@@ -103,21 +103,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _processes_with(home: Path) -> list[int]:
-    """Live processes whose environment holds PREFECT_HOME=`home`: everything a test started."""
-    marker = f"PREFECT_HOME={home}\0".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker in (entry / "environ").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
 class Serving:
     """`callqa serve` in its own session (as a terminal or systemd runs it), and the API it uses."""
 
@@ -169,7 +154,7 @@ class Serving:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-        for pid in _processes_with(self.home):
+        for pid in processes_with(self.home):
             os.kill(pid, signal.SIGKILL)
 
 
@@ -207,7 +192,7 @@ def test_serve_scores_on_schedule_then_ctrl_c_stops_everything(tmp_path, recordi
         assert run["state_type"] == "COMPLETED" and run["parameters"]["db"] == str(db)
 
         assert serving.stop(signal.SIGINT, to_group=True) == 0, serving.output()
-        assert _processes_with(serving.home) == [], "processes left running"
+        assert processes_with(serving.home) == {}, "processes left running"
     finally:
         serving.kill_leftovers()
     assert "Stopped." in serving.output()
@@ -225,7 +210,7 @@ def test_sigterm_to_the_main_process_stops_server_and_pauses_schedule(tmp_path, 
         assert deployment["schedules"][0]["schedule"]["timezone"]  # the machine's zone, never unset (UTC)
         serving.wait_for("serving", lambda: "Ctrl-C stops" in serving.output(), timeout=60)
         assert serving.stop(signal.SIGTERM, to_group=False) == 0, serving.output()
-        assert _processes_with(serving.home) == [], "processes left running"
+        assert processes_with(serving.home) == {}, "processes left running"
     finally:
         serving.kill_leftovers()
     assert "All deployments have been paused" in serving.output()
