@@ -108,7 +108,7 @@ def plan_batch(recordings: str | Path, store: Store, manifest: str | Path | None
     for call in still_writing:
         warnings.append(f"{call.path}: still being written (size or time changed while planning); scored next run")
     known = {row.call_id: row for row in reads.known_recordings(store).itertuples(index=False)}
-    hashes = {h: c for h, c in reads.scored_hashes(store).items()}
+    hashes = reads.scored_hashes(store)
     todo, skipped, duplicates, not_retried, seen = [], [], [], [], set()
     for call in calls:
         if call.call_id in seen:

@@ -122,7 +122,6 @@ def test_retention_from_another_directory_deletes_only_the_scored_recordings(tmp
     shutil.copy(clips["one"], folder / "keep.wav")
     _old(folder / "keep.wav")
     _run(folder, db)
-    Store(db)  # backdate the call so retention takes it
     with Store(db).transaction() as con:
         con.execute("UPDATE calls SET started_at = TIMESTAMP '2020-01-01'")
     elsewhere = tmp_path / "elsewhere"
