@@ -1,9 +1,14 @@
 #!/usr/bin/env python
-"""Render the 25 hand-written synthetic transcripts as stereo audio calls in data/eval/audio/.
+"""Render labelled transcripts as stereo audio calls: the 25 hand-written synthetic ones into
+data/eval/audio/, or a real set's human transcripts (`--hvb`) into data/eval/audio_hvb/.
 
 Run from the repository root (needs espeak-ng, sox, ffmpeg, pydub, numpy):
 
     .venv/bin/python data/eval/make_audio.py [CALL_ID ...]
+    .venv/bin/python data/eval/make_audio.py --hvb [CALL_ID ...]
+
+The real sets are spoken the same way (see `render_real`): 8 kHz and 16 kHz, several voices and
+speeds, some calls with an inserted 35 s hold; their labels are the set's own.
 
 For each call in synthetic_transcripts.jsonl every turn is spoken with espeak-ng (the TTS,
 resampling, trimming and hold-music helpers are shared with data/make_samples.py), agent and
@@ -85,8 +90,9 @@ def voices_for(n: int, call: dict, used: dict) -> dict[str, tuple]:
     return {**voices, **VOICE_OVERRIDES.get(call["id"], {})}
 
 
-def place(call: dict, voices: dict, tmp: Path):
+def place(call: dict, voices: dict, tmp: Path, sr: int = SR):
     """Speak every turn and place it; returns (tracks, script, holds, duration_s, spans)."""
+    SR = sr  # noqa: N806  (the module default, or 8 kHz for telephone-band calls)
     placed = []                              # (speaker, start_sample, array)
     cursor_o = cursor_n = 0.0                # end of the latest speech: transcript / new timeline
     last_end = {"agent": None, "customer": None}      # new timeline, per speaker
@@ -143,9 +149,14 @@ def check(call_id: str, spans: list, holds: list):
         end = max(end, b)
 
 
-def make(n: int, call: dict, label: dict, voices: dict, tmp: Path) -> dict:
+def make(n: int, call: dict, label: dict, voices: dict, tmp: Path, out: Path = OUT, sr: int = SR,
+         bitrate: str = BITRATE, source: str = "", strict: bool = True) -> dict:
+    """Speak, place and export one call; returns its labels.json entry. `strict` checks that no
+    quiet stretch but a hold is 20 s or longer (the synthetic calls are written so; a real call
+    may have real dead air, which stays as it was)."""
+    SR = sr  # noqa: N806
     cid = call["id"]
-    tracks, script, holds, duration, spans = place(call, voices, tmp)
+    tracks, script, holds, duration, spans = place(call, voices, tmp, sr)
     for k, h in enumerate(holds):
         if (n + k) % 2 == 0:   # about half the holds have soft music, the rest low noise only
             s, m = int(h["start_s"] * SR), int(h["duration_s"] * SR)
@@ -159,26 +170,90 @@ def make(n: int, call: dict, label: dict, voices: dict, tmp: Path) -> dict:
         else:
             script.append(["hold", "silence", h["start_s"], h["duration_s"]])
     script.sort(key=lambda r: r[2])
-    check(cid, spans, holds)
+    if strict:
+        check(cid, spans, holds)
     rng = np.random.default_rng(ms._seed(cid + "noise"))
     noise = lambda: rng.normal(0, ms.db(ms.NOISE_DBFS), len(tracks["agent"])).astype(np.float32)
     seg = ms.to_segment([tracks["agent"] + noise(), tracks["customer"] + noise()], SR)
     fname = f"{cid}.mp3"
-    seg.export(str(OUT / fname), format="mp3", bitrate=BITRATE)
+    seg.export(str(out / fname), format="mp3", bitrate=bitrate)
     return {
         "call_id": cid, "file": fname, "channel_layout": "agent_left",
-        "description": call["description"], "script": script,
+        "description": call.get("description") or label.get("notes", ""), "script": script,
         "expected_items": label["expected_items"], "expected_holds": holds,
         "duration_s": round(duration, 3), "sample_rate": SR, "format": "mp3",
         "voices": {k: " ".join(map(str, v)) for k, v in voices.items()},
-        "source": "data/eval/synthetic_transcripts.jsonl (callqa synthetic, Apache-2.0)",
+        "source": source or "data/eval/synthetic_transcripts.jsonl (callqa synthetic, Apache-2.0)",
     }
+
+
+REAL_SETS = {  # spoken versions of real dialogues: name -> (transcripts, labels, folder)
+    "hvb": ("hvb_transcripts.jsonl", "hvb_labels.json", HERE / "audio_hvb"),
+}
+REAL_HOLD_S = 35.0      # an inserted hold: 15 s from both the 20 s threshold and the 60 s limit
+SPEED_STEPS = (0, -15, 20)   # words per minute added to a voice, cycled: several speeds
+
+
+def with_hold(call: dict, after_agent_turn: int = 2, hold_s: float = REAL_HOLD_S) -> dict:
+    """The call with `hold_s` of quiet inserted after the agent's `after_agent_turn`-th turn (1-based):
+    every later turn moves later, so the agent's channel is silent for the hold and the customer's
+    too. The words are unchanged; only the timeline gets a hold to exercise the hold path."""
+    agent_turns = [i for i, t in enumerate(call["turns"]) if t["speaker"] == "agent"]
+    if len(agent_turns) <= after_agent_turn:
+        return call
+    cut = agent_turns[after_agent_turn - 1]
+    end = call["turns"][cut]["start_ms"] + call["turns"][cut]["duration_ms"]
+    turns = [dict(t, start_ms=t["start_ms"] + (int(hold_s * 1000) if i > cut and t["start_ms"] >= end else 0))
+             for i, t in enumerate(call["turns"])]
+    return {**call, "turns": turns}
+
+
+def render_real(name: str, only: set[str]) -> None:
+    """Speak a real labelled set (its human transcripts) as stereo calls: agent and customer on
+    separate channels, every other call at 8 kHz (telephone band) and the rest at 16 kHz, voices
+    and speeds varied, every fourth call with an inserted hold. The AIDET labels are the set's own,
+    unchanged: the agent's words are the same, only the voice is a machine's."""
+    transcripts, labels_file, out = REAL_SETS[name]
+    calls = [json.loads(line) for line in (HERE / transcripts).read_text().splitlines() if line.strip()]
+    labels = {lb["call_id"]: lb for lb in json.loads((HERE / labels_file).read_text())}
+    out.mkdir(parents=True, exist_ok=True)
+    labels_path = out / "labels.json"
+    old = {lb["call_id"]: lb for lb in json.loads(labels_path.read_text())} if labels_path.exists() else {}
+    used: dict = {}
+    result = []
+    with tempfile.TemporaryDirectory() as d:
+        for n, call in enumerate(calls):
+            voices = voices_for(n, call, used)
+            step = SPEED_STEPS[n % len(SPEED_STEPS)]
+            voices = {k: (v[0], v[1] + step, v[2]) for k, v in voices.items()}
+            if only and call["id"] not in only:
+                if call["id"] in old:
+                    result.append(old[call["id"]])
+                continue
+            sr, bitrate = (8000, "16k") if n % 2 == 0 else (16000, "24k")
+            spoken = with_hold(call) if n % 4 == 3 else call
+            lb = make(n, spoken, labels[call["id"]], voices, Path(d), out=out, sr=sr, bitrate=bitrate,
+                      source=f"{call['source']}, spoken by espeak-ng ({call.get('licence', '')})",
+                      strict=False)
+            lb["expected_items"] = labels[call["id"]]["expected_items"]
+            result.append(lb)
+            print(f"{lb['file']:30s} {lb['duration_s']:6.1f} s {sr:5d} Hz agent={lb['voices']['agent']:22s} "
+                  f"customer={lb['voices']['customer']:24s} holds={lb['expected_holds']}")
+    labels_path.write_text(json.dumps(result, indent=1) + "\n")
+    total = sum(p.stat().st_size for p in out.iterdir())
+    print(f"{out.relative_to(HERE.parent.parent)}: {len(result)} calls, "
+          f"{sum(lb['duration_s'] for lb in result):.0f} s, {total / 1e6:.1f} MB")
 
 
 def main():
     for tool in ("espeak-ng", "sox", "ffmpeg"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found on PATH")
+    if sys.argv[1:2] and sys.argv[1].startswith("--"):
+        name = sys.argv[1][2:]
+        if name not in REAL_SETS:
+            sys.exit(f"unknown set {sys.argv[1]}: one of " + ", ".join("--" + k for k in REAL_SETS))
+        return render_real(name, set(sys.argv[2:]))
     calls = [json.loads(line) for line in (HERE / "synthetic_transcripts.jsonl").read_text().splitlines()
              if line.strip()]
     labels = {lb["call_id"]: lb for lb in json.loads((HERE / "synthetic_labels.json").read_text())}
