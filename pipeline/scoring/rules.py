@@ -5,7 +5,9 @@ its kind in `rule.kind`; its other keys are the model's fields, validated on loa
 `CallView` (utterances, holds, metrics and the phrase hits the detector found) and returns a
 `Verdict`; it never touches audio, models or the database.
 
-Kinds: `phrases` and `regex` (said, by whom, when), `hold_phrases` (said around every hold),
+Kinds: `phrases` and `regex` (said, by whom, when), `semantic` (something meaning what one of the
+item's example sentences means, by a sentence-embedding model: pipeline/scoring/semantic.py, the
+one kind that reaches a model, loaded once per process), `hold_phrases` (said around every hold),
 `hold_duration`, `metric` (a condition on a call metric), and the combinators `all_of`,
 `any_of` (optionally `in_order`), `not` (must not be said) and `when` (applies only when a
 trigger happened, e.g. a transfer). Combinators nest: a child rule's phrases are found under
@@ -20,6 +22,7 @@ from typing import Any, Callable, ClassVar, Literal, Optional, Sequence
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
 from pipeline.records import Finding, Hold, Metrics, Outcome, Utterance
+from pipeline.scoring import semantic
 
 RULE_KINDS: dict[str, type["Rule"]] = {}
 ANY_LANGUAGE = "*"
@@ -245,6 +248,62 @@ class RegexRule(_Windowed):
                         hits.append(Hit(key, utterance.speaker, inside[0].start, inside[-1].end, match.group(0).strip(),
                                         round(sum(w.probability for w in inside) / len(inside), 3)))
         return self._judge(key, sorted(hits, key=lambda h: h.start), view)
+
+
+@register("semantic")
+class SemanticRule(_Windowed):
+    """Passes when the speaker says something close in meaning to one of the `examples` (cosine
+    similarity of sentence embeddings at least `threshold`) in the window: wordings no phrase list
+    foresaw ("your new card is already on its way" for an explanation). Examples are whole
+    sentences in the scorecard's words, a plain list or per language; every language's examples
+    are compared, since a model compares meaning, not words. `unlike` lists near misses that must
+    not count (a stretch closer to one of them than to every example is dropped). `model` names a
+    model registered in pipeline/scoring/semantic.py. Use it inside `any_of` with phrases: the
+    phrases stay the evidence a reviewer reads first, the model adds what they miss."""
+
+    kind: Literal["semantic"]
+    examples: Phrases = Field(min_length=1)
+    unlike: Phrases = Field(default_factory=dict)
+    threshold: float = Field(gt=0, lt=1)
+    model: str = semantic.DEFAULT_MODEL
+
+    _normalise = field_validator("examples", "unlike", mode="before")(_per_language)
+
+    @field_validator("examples", "unlike")
+    @classmethod
+    def _sentences(cls, value: Phrases, info) -> Phrases:
+        for language, sentences in value.items():
+            if not sentences and info.field_name == "examples":
+                raise ValueError(f"no example sentences for '{language}': give at least one")
+            blank = [s for s in sentences if not str(s).strip()]
+            if blank:
+                raise ValueError(f"an empty sentence in '{language}'")
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, name: str) -> str:
+        if name not in semantic.BACKENDS:
+            raise ValueError(f"unknown semantic model '{name}' (one of: {', '.join(sorted(semantic.BACKENDS))})")
+        return name
+
+    @property
+    def listens(self) -> bool:
+        return True
+
+    @staticmethod
+    def _all(sentences: Phrases) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for per_language in sentences.values() for s in per_language))
+
+    def evaluate(self, key: str, view: CallView) -> Verdict:
+        matches = semantic.find(view.utterances, self._all(self.examples), self.threshold, self.speaker,
+                                self._all(self.unlike), self.model)
+        hits = [Hit(key, m.speaker, m.start, m.end, m.text, m.confidence) for m in matches]
+        verdict = self._judge(key, hits, view)
+        if verdict.outcome != "pass":
+            return verdict
+        first = next(m for h, m in zip(hits, matches) if self._in_window(h, view))
+        return Verdict("pass", f'{verdict.reason} (like "{first.example}", {first.similarity:.2f})', verdict.findings)
 
 
 @register("hold_phrases")
