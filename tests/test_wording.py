@@ -154,3 +154,54 @@ def test_customer_words_never_count(scorecard):
     ]
     for item in ("greeting", "introduce_name", "introduce_company", "duration", "explanation", "thank_you"):
         assert judged(scorecard, *turns, item=item) == "fail", item
+
+
+# --- more families: product and journey times, split turns, a short call's opening and closing ---
+
+@pytest.mark.parametrize("said", [
+    "the tickets are twelve pounds and 45 minutes each",
+    "the journey takes about two hours",
+    "travel time is 38 minutes",
+    "the film is 120 minutes long",
+    "buses run every twenty minutes",
+])
+def test_how_long_a_product_or_journey_lasts_is_information_not_a_duration(scorecard, said):
+    assert agent_says(scorecard, said, "duration") == "fail"
+
+
+@pytest.mark.parametrize("said", [
+    "let me go ahead and get that started for you",
+    "i'll go ahead and set that up now",
+])
+def test_going_ahead_with_an_action_is_an_explanation(scorecard, said):
+    assert agent_says(scorecard, said, "explanation") == "pass"
+
+
+@pytest.mark.parametrize("first,second,item", [
+    ("thank you for calling", "northwind insurance", "introduce_company"),
+    ("i will", "send you a replacement card", "explanation"),
+    ("the address change", "was successful", "explanation"),
+    ("you should get it", "within five working days", "duration"),
+])
+def test_a_phrase_cut_at_a_breath_still_counts(scorecard, first, second, item):
+    assert judged(scorecard, ("customer", "hi there"), ("agent", first), ("agent", second),
+                  ("customer", "okay"), item=item) == "pass"
+
+
+def test_a_cut_is_not_joined_across_the_other_speaker(scorecard):
+    assert judged(scorecard, ("agent", "i will"), ("customer", "sorry?"), ("agent", "send you a replacement card"),
+                  item="explanation") == "fail"
+
+
+def test_in_a_short_chat_the_closing_is_not_the_opening(scorecard):
+    turns = [("customer", "where is the nearest police station"), ("agent", "it is on parkside, the number is 01223 358966"),
+             ("customer", "thanks, that's all"), ("agent", "great, thank you for contacting the town information centre")]
+    assert judged(scorecard, *turns, item="introduce_company") == "fail"
+    assert judged(scorecard, *turns, item="thank_you") == "pass"
+
+
+def test_in_a_short_call_the_opening_thanks_is_not_the_closing(scorecard):
+    turns = [("agent", "thank you for calling acme broadband support"), ("customer", "hi my internet is down"),
+             ("agent", "okay can you read me the number on the router"), ("customer", "it says nine nine two"),
+             ("agent", "right and is the light green or red")]
+    assert judged(scorecard, *turns, item="thank_you") == "fail"

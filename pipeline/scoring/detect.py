@@ -4,6 +4,10 @@ spaCy's blank pipeline (tokenizer + Matcher) is all detection needs and runs at 
 thousands of tokens a second; no statistical model is loaded. Each utterance becomes a spaCy Doc
 built from its recognised words with punctuation dropped, so every matched token maps back to the
 Whisper word it came from, and a finding's time is its words' time, never its segment's.
+
+A speaker's consecutive utterances with only a short pause between them are matched as one run:
+recognisers and transcribers cut a sentence at a breath ("thank you for calling" / "northwind
+insurance", "it should take" / "three to five business days"), and the phrase still counts.
 """
 from __future__ import annotations
 
@@ -72,8 +76,7 @@ class Detector:
         nlp = blank_nlp(language)
         numbers = {w.lower() for w in self.scorecard.words("number", language)}
         hits: dict[str, list[Hit]] = {}
-        for utterance in utterances:
-            words = utterance.timed_words()
+        for speaker, words in _runs(utterances):
             tokens, owner = [], []
             for index, word in enumerate(words):
                 for token in _word_tokens(language, word.text):
@@ -93,7 +96,7 @@ class Detector:
                 hits.setdefault(key, []).append(
                     Hit(
                         key=key,
-                        speaker=utterance.speaker,
+                        speaker=speaker,
                         start=matched[0].start,
                         end=matched[-1].end,
                         text=" ".join(w.text for w in matched),
@@ -103,6 +106,26 @@ class Detector:
         for found in hits.values():
             found.sort(key=lambda h: h.start)
         return hits
+
+
+# a pause no longer than this between two utterances of one speaker joins them into one run
+RUN_GAP_S = 1.5
+
+
+def _runs(utterances: Sequence[Utterance]) -> list[tuple[str, tuple]]:
+    """(speaker, words) per run of one speaker's utterances that follow each other with at most
+    RUN_GAP_S of silence and no other speaker's utterance starting in between."""
+    runs: list[tuple[str, list, float]] = []
+    for utterance in sorted(utterances, key=lambda u: u.start):
+        words = utterance.timed_words()
+        if not words:
+            continue
+        if runs and runs[-1][0] == utterance.speaker and utterance.start - runs[-1][2] <= RUN_GAP_S:
+            runs[-1][1].extend(words)
+            runs[-1] = (runs[-1][0], runs[-1][1], max(runs[-1][2], utterance.end))
+        else:
+            runs.append((utterance.speaker, list(words), utterance.end))
+    return [(speaker, tuple(words)) for speaker, words, _ in runs]
 
 
 @lru_cache(maxsize=100_000)
