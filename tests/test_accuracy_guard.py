@@ -2,7 +2,9 @@
 
 The sets (data/eval/): the 16 public dialogues and 25 synthetic calls ("old"), 37 further Harper
 Valley Bank calls with human transcripts ("hvb") and the same calls as the dataset's recogniser
-heard them ("hvb_asr"); labels defined in data/eval/LABELS.md. Scoring is deterministic on text
+heard them ("hvb_asr"), 6 human-human MultiWOZ chats of a town-information clerk ("mwoz": typed,
+no greeting formula, bookings, train times), and every real dialogue together ("real": shared, hvb,
+mwoz); labels defined in data/eval/LABELS.md. Scoring is deterministic on text
 and takes about a second. A floor sits just under the figure reached when it was set: a change to
 phrases, rules or detection that loses real agreement fails here, with the item and the calls.
 
@@ -28,6 +30,9 @@ SETS = {
     "old": (["shared_labels.json", "synthetic_labels.json"], ["shared_transcripts.jsonl", "synthetic_transcripts.jsonl"]),
     "hvb": (["hvb_labels.json"], ["hvb_transcripts.jsonl"]),
     "hvb_asr": (["hvb_asr_labels.json"], ["hvb_asr_transcripts.jsonl"]),
+    "mwoz": (["mwoz_labels.json"], ["mwoz_transcripts.jsonl"]),
+    "real": (["shared_labels.json", "hvb_labels.json", "mwoz_labels.json"],
+             ["shared_transcripts.jsonl", "hvb_transcripts.jsonl", "mwoz_transcripts.jsonl"]),
 }
 
 # (precision, recall) floors per set and item, 0.03 under what scorecards/aidet.yaml reached when
@@ -36,9 +41,11 @@ SETS = {
 # too: a single false duration there fails the floor.
 _ALL = ("greeting", "introduce_name", "introduce_company", "duration", "explanation", "thank_you")
 FLOORS: dict[str, dict[str, tuple[float, float]]] = {
-    "old": {**{i: (0.97, 0.97) for i in _ALL}, "explanation": (0.97, 0.93), "thank_you": (0.94, 0.97)},
+    "old": {i: (0.97, 0.97) for i in _ALL},
     "hvb": {i: (0.97, 0.97) for i in _ALL},
-    "hvb_asr": {**{i: (0.97, 0.97) for i in _ALL}, "explanation": (0.97, 0.92)},
+    "hvb_asr": {**{i: (0.97, 0.97) for i in _ALL}, "explanation": (0.97, 0.93)},
+    "mwoz": {i: (0.97, 0.97) for i in _ALL},
+    "real": {i: (0.97, 0.97) for i in _ALL},
 }
 
 
