@@ -2,7 +2,7 @@
 
 The sets (data/eval/): the 16 public dialogues and 25 synthetic calls ("old"), 37 further Harper
 Valley Bank calls with human transcripts ("hvb") and the same calls as the dataset's recogniser
-heard them ("hvb_asr"), 6 human-human MultiWOZ chats of a town-information clerk ("mwoz": typed,
+heard them ("hvb_asr"), 8 human-human MultiWOZ chats of a town-information clerk ("mwoz": typed,
 no greeting formula, bookings, train times), and every real dialogue together ("real": shared, hvb,
 mwoz); labels defined in data/eval/LABELS.md. Scoring is deterministic on text
 and takes about a second. A floor sits just under the figure reached when it was set: a change to
