@@ -1,6 +1,7 @@
 """Scorecards are data: a YAML file, validated on load, versioned by its content.
 
-A typo in a key is an error, not ignored; every error names the file, the line and the field.
+A typo in a key is an error, not ignored; so is a language code, token or list that does not
+exist (see `lint.py`); every error names the file, the line and the field.
 Each item's `rule.kind` names a registered rule (see `rules.py`), so a new kind of rule is a new
 registered class, not a new branch in the scorer.
 """
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from pipeline.scoring.detect import Detector
+from pipeline.scoring.lint import Problem, lint, load_yaml, yaml_line
 from pipeline.scoring.rules import Rule, parse_rule
 from pipeline.settings import scorecard_dir
 
@@ -120,68 +122,81 @@ class Scorecard(_Strict):
         return per_language.get(language) or per_language.get(self.language, [])
 
 
-def _line_of(text: str, loc: tuple) -> Optional[int]:
-    """The line in the YAML text of the node at a pydantic error location."""
+def _schema_problems(exc: ValidationError, root: Optional[yaml.Node], source: str) -> list[Problem]:
+    """Pydantic's errors as problems with the line of the field in the file."""
+    problems = []
+    for error in exc.errors():
+        if error["loc"][-1:] == ("[key]",) and isinstance(error.get("input"), bool):
+            continue  # an unquoted no/yes as a language key: `lint` says so, with the key's line
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        problems.append(Problem("error", source, yaml_line(root, loc), field, error["msg"]))
+    return problems
+
+
+def check_scorecard_text(text: str, source: str = "<scorecard>") -> tuple[Optional[Scorecard], list[Problem]]:
+    """The scorecard (None when it has errors) and every problem found in it, errors and warnings.
+
+    Its shape is validated by the models above; what the shape cannot tell (language codes,
+    the phrase language, empty lists) by `lint`. Both run, so one check tells every mistake.
+    """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
-    line = node.start_mark.line + 1 if node else None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == key), None)
-            if match is None:
-                key_node = next((k for k, _ in node.value if k.value == key), None)
-                return key_node.start_mark.line + 1 if key_node else line
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
+        data, root = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        what = ", ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
+        return None, [Problem("error", source, mark.line + 1 if mark else None, "(file)",
+                              f"not valid YAML: {what or exc}" + (f" (column {mark.column + 1})" if mark else ""))]
+    if not isinstance(data, dict):
+        return None, [Problem("error", source, 1, "(top level)", "a scorecard is a mapping with id, name and sections")]
+    data.pop("version", None)
+    problems = lint(data, root, source)
+    try:
+        card: Optional[Scorecard] = Scorecard.model_validate(data)
+    except ValidationError as exc:
+        card = None
+        problems = sorted(_schema_problems(exc, root, source) + problems, key=lambda p: p.line or 0)
+    if card is None or any(p.severity == "error" for p in problems):
+        return None, problems
+    try:
+        _compile_phrases(card)
+    except ValueError as exc:  # a backstop: `lint` tells these first, with their lines
+        return None, problems + [Problem("error", source, None, "(phrases)", str(exc))]
+    canonical = json.dumps(card.model_dump(mode="json"), sort_keys=True)
+    return card.model_copy(update={"version": hashlib.sha256(canonical.encode()).hexdigest()[:12]}), problems
 
 
 def parse_scorecard(text: str, source: str = "<scorecard>") -> Scorecard:
-    """Validate scorecard YAML text; the version is a hash of the validated content."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ScorecardError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ScorecardError(f"{source}: a scorecard is a mapping with id, name and sections")
-    data.pop("version", None)
-    try:
-        card = Scorecard.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            line = _line_of(text, loc)
-            field = ".".join(str(p) for p in loc) or "(top level)"
-            problems.append(f"{source}:{line or '?'}: {field}: {error['msg']}")
-        raise ScorecardError("\n".join(problems)) from None
-    canonical = json.dumps(card.model_dump(mode="json"), sort_keys=True)
-    card = card.model_copy(update={"version": hashlib.sha256(canonical.encode()).hexdigest()[:12]})
-    _check_patterns(card, source)
+    """Validate scorecard YAML text; the version is a hash of the validated content.
+
+    Any error (never a warning) refuses the scorecard, so `score` and `rescore` use only
+    scorecards `callqa scorecard check` passes.
+    """
+    card, problems = check_scorecard_text(text, source)
+    if card is None:
+        raise ScorecardError("\n".join(str(p) for p in problems if p.severity == "error"))
     return card
 
 
-def _check_patterns(card: Scorecard, source: str) -> None:
-    """Compile every phrase now, so a bad pattern fails on load, not in the middle of a batch."""
+def _compile_phrases(card: Scorecard) -> None:
+    """Compile every phrase in every language the card names, as detection will: a pattern that
+    cannot be compiled fails on load, not in the middle of a batch."""
     languages = {card.language} | {lang for item in card.items for lang in item.rule.languages()}
     detector = Detector(card)
     for language in sorted(languages):
-        try:
-            detector.matcher(language)
-        except ValueError as exc:
-            raise ScorecardError(f"{source}: {exc}") from None
+        detector.matcher(language)
+
+
+def read_scorecard_text(path: str | Path) -> str:
+    """The file's text; an unreadable file is a ScorecardError that says why."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScorecardError(f"{path}: cannot read scorecard ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScorecardError(f"{path}: not a text file (a scorecard is YAML in UTF-8)") from None
 
 
 def load_scorecard(path: str | Path = DEFAULT_SCORECARD) -> Scorecard:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScorecardError(f"{path}: cannot read scorecard ({exc.strerror})") from None
-    return parse_scorecard(text, str(path))
+    return parse_scorecard(read_scorecard_text(path), str(path))
