@@ -166,10 +166,29 @@ def retention(
 
 
 @scorecard_app.command("check")
-def scorecard_check(path: Path) -> None:
-    """Validate a scorecard file without scoring anything."""
-    card = scorecard_or_exit(path)
-    console.print(f"{escape(str(path))}: OK - {card.id}@{card.version}, {len(card.items)} items in {len(card.sections)} sections")
+def scorecard_check(path: Path = typer.Argument(..., help="Scorecard YAML file to check.", show_default=False)) -> None:
+    """Validate a scorecard without scoring anything: each problem with its file, line and field.
+
+    Errors are what `score` and `rescore` refuse (unknown keys, language codes, tokens or lists,
+    brackets, a lone ~, empty alternatives or phrase lists): exit 2. Warnings are phrases that can
+    never match as written: printed, exit 0.
+    """
+    from pipeline.scoring.scorecard import ScorecardError, check_scorecard_text, read_scorecard_text
+
+    try:
+        text = read_scorecard_text(path)
+    except ScorecardError as exc:
+        fail(str(exc))
+    card, problems = check_scorecard_text(text, str(path))
+    for problem in problems:  # on stdout: the report asked for; the verdict line goes to stderr on failure
+        colour = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{colour}]{problem.severity}:[/{colour}] {escape(str(problem))}", soft_wrap=True)
+    n_errors = sum(p.severity == "error" for p in problems)
+    warnings = f"{len(problems) - n_errors} warning(s)"
+    if card is None:
+        fail(f"{path}: not a valid scorecard: {n_errors} error(s), {warnings}, listed above")
+    console.print(f"{escape(str(path))}: OK - {card.id}@{card.version}, {len(card.items)} items in "
+                  f"{len(card.sections)} sections, {warnings}", soft_wrap=True)
 
 
 register_corpus_commands(app)  # import, eval
