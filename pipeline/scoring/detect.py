@@ -12,12 +12,13 @@ insurance", "it should take" / "three to five business days"), and the phrase st
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Sequence
+from typing import Optional, Sequence
 
 import spacy
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
+from pipeline.scoring.languages import Lemmatizer, number_words, stems_language
 from pipeline.scoring.patterns import NAME_NORM, NUM_NORM, compile_pattern
 from pipeline.records import Utterance
 from pipeline.scoring.rules import ANY_LANGUAGE, CallView, Hit, Verdict
@@ -38,6 +39,23 @@ class Detector:
     def __init__(self, scorecard) -> None:
         self.scorecard = scorecard
         self._matchers: dict[str, tuple[Matcher, set[str]]] = {}
+        self._lemmatizers: dict[str, Optional[Lemmatizer]] = {}
+
+    def lemmatizer(self, language: str) -> Optional[Lemmatizer]:
+        """The forms words are matched by in a language matched by stem (None elsewhere): built
+        from the words of the card's phrases and lists in that language, so a compound counts
+        as its tail only where the tail is one of the card's list words."""
+        if language not in self._lemmatizers:
+            lemmatizer = None
+            if stems_language(language):
+                lists = {name: self.scorecard.words(name, language) for name in self.scorecard.lists}
+                phrases = [p for item in self.scorecard.items for per_language in item.rule.phrase_sets().values()
+                           for p in per_language.get(language, [])]
+                heads = [w for name, words in lists.items() if name != "number" for w in words]
+                words = [w for words in lists.values() for w in words] + _plain_words(phrases)
+                lemmatizer = Lemmatizer.for_pack(language, words, heads, blank_nlp(language).Defaults.stop_words)
+            self._lemmatizers[language] = lemmatizer
+        return self._lemmatizers[language]
 
     def matcher(self, language: str) -> tuple[Matcher, set[str]]:
         """The compiled matcher for a language, and the pattern keys that fell back to the
@@ -48,6 +66,7 @@ class Detector:
         matcher = Matcher(nlp.vocab)
         fallbacks: set[str] = set()
         lists = {name: self.scorecard.words(name, language) for name in self.scorecard.lists}
+        lemma = self.lemmatizer(language)
         for item in self.scorecard.items:
             for name, per_language in item.rule.phrase_sets().items():
                 key = f"{item.id}/{name}"
@@ -60,7 +79,7 @@ class Detector:
                 compiled = []
                 for pattern in patterns or []:
                     try:
-                        compiled.append(compile_pattern(pattern, lambda t: _word_tokens(language, t), lists))
+                        compiled.append(compile_pattern(pattern, lambda t: _word_tokens(language, t), lists, lemma))
                     except ValueError as exc:
                         raise ValueError(f"item '{item.id}', {name} ({language}): {exc}") from None
                 if compiled:
@@ -74,7 +93,10 @@ class Detector:
         if not len(matcher):
             return {}  # no phrase rules in this scorecard (metrics, regex only)
         nlp = blank_nlp(language)
+        lemma = self.lemmatizer(language)
         numbers = {w.lower() for w in self.scorecard.words("number", language)}
+        if lemma:  # inflected number words ("viiden päivän", "piecās minūtēs")
+            numbers |= number_words(language)
         hits: dict[str, list[Hit]] = {}
         for speaker, words in _runs(utterances):
             tokens, owner = [], []
@@ -84,7 +106,7 @@ class Detector:
                     owner.append(index)
             if not tokens:
                 continue
-            doc = Doc(nlp.vocab, words=tokens)
+            doc = Doc(nlp.vocab, words=tokens, lemmas=[lemma(t) for t in tokens] if lemma else None)
             for token in doc:
                 if token.like_num or token.lower_ in numbers:
                     token.norm_ = NUM_NORM
@@ -106,6 +128,12 @@ class Detector:
         for found in hits.values():
             found.sort(key=lambda h: h.start)
         return hits
+
+
+def _plain_words(patterns: Sequence[str]) -> list[str]:
+    """The words written out in phrases (not tokens, lists, prefixes or skips)."""
+    return [word.rstrip("?") for pattern in patterns for term in pattern.split() for word in term.split("|")
+            if word.rstrip("?").isalpha()]
 
 
 # a pause no longer than this between two utterances of one speaker joins them into one run

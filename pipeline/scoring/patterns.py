@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Callable, Literal, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Literal, Mapping, Optional, Sequence
 
 # Numbers and names are marked on each token's NORM (which patterns never match otherwise):
 # a native attribute the Matcher checks much faster than a custom extension.
@@ -43,7 +43,16 @@ class PatternError(ValueError):
     """A phrase pattern that cannot be compiled; the message names the term."""
 
 
-def _term(term: str, tokenize, lists: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
+def _words(attr: str, words: Sequence[str], lemma: Optional[Callable[[str], str]]) -> dict[str, Any]:
+    """Match any of ``words``: as written (LOWER), or by their forms in a stemmed language."""
+    if lemma is None:
+        return {"LOWER": {"IN": list(words)}} if len(words) > 1 or attr == "IN" else {"LOWER": words[0]}
+    forms = sorted({lemma(w) for w in words})
+    return {"LEMMA": {"IN": forms}} if len(forms) > 1 or attr == "IN" else {"LEMMA": forms[0]}
+
+
+def _term(term: str, tokenize, lists: Mapping[str, Sequence[str]],
+          lemma: Optional[Callable[[str], str]] = None) -> list[dict[str, Any]]:
     optional = term.endswith("?") and len(term) > 1
     core = term[:-1] if optional else term
     if core == "<num>":
@@ -56,19 +65,19 @@ def _term(term: str, tokenize, lists: Mapping[str, Sequence[str]]) -> list[dict[
         name = core[1:]
         if name not in lists:
             raise PatternError(f"unknown list '@{name}' (lists: {', '.join(sorted(lists)) or 'none'})")
-        tokens = [{"LOWER": {"IN": [w.lower() for w in lists[name]]}}]
+        tokens = [_words("IN", [w.lower() for w in lists[name]], lemma)]
     elif "|" in core:
         options = [o for o in core.lower().split("|") if o]
         for option in options:
             if len(tokenize(option)) != 1:
                 raise PatternError(f"'{option}' in '{core}' is not one word; write two phrases instead")
-        tokens = [{"LOWER": {"IN": options}}]
+        tokens = [_words("IN", options, lemma)]
     elif core.endswith("*") and len(core) > 1:
         tokens = [{"LOWER": {"REGEX": "^" + re.escape(core[:-1].lower())}}]
     elif core == "*":
         tokens = [{"IS_ALPHA": True}]
     else:
-        tokens = [{"LOWER": t} for t in tokenize(core.lower())]
+        tokens = [_words("ONE", [t], lemma) for t in tokenize(core.lower())]
         if not tokens:
             return []  # punctuation only: what was said has none either
     if optional:
@@ -78,10 +87,15 @@ def _term(term: str, tokenize, lists: Mapping[str, Sequence[str]]) -> list[dict[
     return tokens
 
 
-def compile_pattern(pattern: str, tokenize, lists: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
+def compile_pattern(pattern: str, tokenize, lists: Mapping[str, Sequence[str]],
+                    lemma: Optional[Callable[[str], str]] = None) -> list[dict[str, Any]]:
     """Turn one phrase pattern into a spaCy Matcher token pattern.
 
     ``tokenize`` splits text into word strings the way the matched documents are split.
+    ``lemma``, in a language matched by stem (``pipeline.scoring.languages``), gives the form
+    words and list words are compared by, so "odotus" also finds "odotuksesta"; the documents'
+    tokens then carry the same forms as their LEMMA. Prefixes (``thank*``) stay on the written
+    word.
     """
     tokens: list[dict[str, Any]] = []
     for term in pattern.split():
@@ -89,7 +103,7 @@ def compile_pattern(pattern: str, tokenize, lists: Mapping[str, Sequence[str]]) 
         if skip:
             tokens.append({"OP": f"{{0,{int(skip.group(1))}}}"})
         else:
-            tokens.extend(_term(term, tokenize, lists))
+            tokens.extend(_term(term, tokenize, lists, lemma))
     if not any(t.get("OP") in (None, "+") for t in tokens):
         raise PatternError(f"pattern '{pattern}' has no required word")
     return tokens
