@@ -17,12 +17,15 @@ export ORT_DISABLE_TELEMETRY = 1
 setup: system $(STAMP)
 
 # ffmpeg decodes mp3, ogg, m4a and flac for pydub; espeak-ng and sox only remake the samples;
-# chromium runs the review app's browser tests (Playwright drives Debian's build; its own download is not used).
+# chromium runs the review app's browser tests (Playwright drives Debian's build; its own download is not used);
+# pango lets weasyprint write coaching reports as PDF, and poppler's pdftoppm turns them into images in the tests.
 system:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ffmpeg >/dev/null)
 	@command -v chromium >/dev/null || \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null)
+	@command -v pdftoppm >/dev/null && /sbin/ldconfig -p | grep -q libpangoft2-1.0 || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

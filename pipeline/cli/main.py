@@ -193,3 +193,6 @@ def scorecard_check(path: Path = typer.Argument(..., help="Scorecard YAML file t
 
 register_corpus_commands(app)  # import, eval
 from pipeline.cli.review import register as register_review_commands; register_review_commands(app)  # review, users
+
+
+from pipeline.cli.coaching import register as register_coaching_commands; register_coaching_commands(app)  # coach, trends, coach-log, export, generate

@@ -443,3 +443,269 @@ def agent_scorecard_rows(store: Store, period: str, agent: str = "") -> tuple[pd
     rates = store.query(f"SELECT * EXCLUDE (period) FROM agent_item_pass_rates WHERE period = ? {where} "
                         "ORDER BY period_start DESC, agent_id, item_id", [period] + params)
     return cards, rates
+
+
+# === Coaching (pipeline/coaching): agent reports, team and department trends, log, exports ========
+# Every figure of a coaching report, the web's coaching pages and `callqa export` is one of these
+# queries, on final results (the newest review where a person decided, the machine's otherwise).
+# Periods are half-open: `since` <= call time < `until`. A call's team is its agent's team in
+# `agent_roster`, else its department.
+
+_COACH_BASE = """
+WITH cc AS (
+    SELECT o.call_id, o.agent_id, o.agent_name, coalesce(o.department, r.department, '-') AS department,
+           coalesce(r.team, r.department, o.department, '-') AS team, o.call_time,
+           CAST(date_trunc('week', o.call_time) AS DATE) AS week, o.scorecard_id, o.scorecard_version,
+           coalesce(fs.score, o.score) AS score, o.score AS machine_score, coalesce(fs.reviewed, false) AS reviewed,
+           o.flagged, o.flag_reasons, o.duration_s
+    FROM call_overview o
+    LEFT JOIN final_call_scores fs USING (call_id, scorecard_id, scorecard_version)
+    LEFT JOIN agent_roster r USING (agent_id)
+    WHERE o.scorecard_id = ? AND o.call_time >= ? AND o.call_time < ?
+)
+"""
+
+_COACH_CALLS = _COACH_BASE + """, levels AS (
+    SELECT 'agent' AS level, * FROM cc WHERE agent_id = ?
+    UNION ALL SELECT 'team' AS level, * FROM cc WHERE team = ?
+    UNION ALL SELECT 'department' AS level, * FROM cc WHERE department = ?
+)
+"""
+
+
+@dataclass(frozen=True)
+class CoachScope:
+    """Whose calls and which: the agent, the team and department they are compared with, the
+    scorecard and the half-open period [since, until)."""
+
+    scorecard_id: str
+    agent_id: str
+    team: str
+    department: str
+    since: datetime
+    until: datetime
+
+    def params(self) -> list:
+        return [self.scorecard_id, self.since, self.until, self.agent_id, self.team, self.department]
+
+
+def agent_profile(store: Store, agent_id: str) -> Optional[dict]:
+    """An agent's name, team and department (the roster's, else their calls' most frequent
+    department), their scorecards by use, and the times of their first and last scored calls."""
+    with store.connect(read_only=True) as con:
+        row = con.execute(
+            """SELECT any_value(o.agent_name), any_value(r.team), coalesce(any_value(r.department), mode(o.department)),
+                      min(o.call_time), max(o.call_time), count(DISTINCT o.call_id)
+               FROM call_overview o LEFT JOIN agent_roster r USING (agent_id) WHERE o.agent_id = ?""", [agent_id]).fetchone()
+        if row is None or not row[5]:
+            return None
+        cards = [r[0] for r in con.execute(
+            "SELECT scorecard_id FROM call_overview WHERE agent_id = ? GROUP BY 1 ORDER BY count(*) DESC, 1", [agent_id]).fetchall()]
+    name, team, department, first, last, calls = row
+    department = department or "-"
+    return {"agent_id": agent_id, "agent_name": name or "", "team": team or department, "department": department,
+            "first_call": first, "last_call": last, "calls": int(calls), "scorecards": cards}
+
+
+def coach_weekly_scores(store: Store, scope: CoachScope) -> pd.DataFrame:
+    """Per week: calls and average final score of the agent, their team and their department."""
+    return store.query(_COACH_CALLS + """
+        SELECT level, week, count(*) AS calls, round(avg(score), 1) AS avg_score,
+               count(*) FILTER (WHERE reviewed) AS reviewed_calls
+        FROM levels GROUP BY level, week ORDER BY level, week""", scope.params())
+
+
+def coach_item_rates(store: Store, scope: CoachScope) -> pd.DataFrame:
+    """Per item: pass rate of the agent, the team and the department over the period, with the
+    calls where the item applied (pass or fail), those passed, uncertain ones and reviewed ones."""
+    return store.query(_COACH_CALLS + """
+        SELECT l.level, f.item_id,
+               count(*) FILTER (WHERE f.outcome IN ('pass', 'fail')) AS applicable_calls,
+               count(*) FILTER (WHERE f.outcome = 'pass') AS passed,
+               round(count(*) FILTER (WHERE f.outcome = 'pass')
+                     / nullif(count(*) FILTER (WHERE f.outcome IN ('pass', 'fail')), 0), 3) AS pass_rate,
+               count(*) FILTER (WHERE f.outcome = 'uncertain') AS uncertain_calls,
+               count(*) FILTER (WHERE f.source = 'review') AS reviewed_calls
+        FROM levels l JOIN final_item_results f USING (call_id, scorecard_id, scorecard_version)
+        GROUP BY l.level, f.item_id ORDER BY l.level, f.item_id""", scope.params())
+
+
+def coach_holds(store: Store, scope: CoachScope, hold_limit_s: float) -> pd.DataFrame:
+    """Holds of the agent, the team and the department: count, average, longest, over the
+    scorecard's standard (`hold_limit_s`), not announced, not thanked or apologised for."""
+    return store.query(_COACH_CALLS + """
+        SELECT l.level, count(DISTINCT l.call_id) AS calls, count(h.hold_idx) AS holds,
+               round(avg(h.duration_s), 1) AS avg_hold_s, max(h.duration_s) AS longest_hold_s,
+               count(h.hold_idx) FILTER (WHERE h.duration_s > ?) AS holds_over_standard,
+               count(h.hold_idx) FILTER (WHERE NOT h.announced) AS holds_unannounced,
+               count(h.hold_idx) FILTER (WHERE NOT h.acknowledged) AS holds_without_apology
+        FROM levels l LEFT JOIN hold_details h
+          ON h.call_id = l.call_id AND h.scorecard_id = l.scorecard_id AND h.scorecard_version = l.scorecard_version
+        GROUP BY l.level ORDER BY l.level""", scope.params() + [hold_limit_s])
+
+
+def coach_metrics(store: Store, scope: CoachScope) -> pd.DataFrame:
+    """Averages per call of the agent, the team and the department: handle time, speed of answer,
+    talk/listen, agent talk share, silence share, dead air."""
+    return store.query(_COACH_CALLS + """
+        SELECT l.level, count(*) AS calls, round(avg(m.handle_time_s), 1) AS avg_handle_time_s,
+               round(avg(m.time_to_answer_s), 1) AS avg_speed_of_answer_s,
+               round(avg(m.talk_listen_ratio), 2) AS avg_talk_listen_ratio,
+               round(avg(m.agent_talk_share), 3) AS avg_agent_talk_share,
+               round(avg(m.silence_share), 3) AS avg_silence_share,
+               CAST(coalesce(sum(m.dead_air_count), 0) AS INTEGER) AS dead_air,
+               round(avg(m.dead_air_count), 2) AS dead_air_per_call
+        FROM levels l LEFT JOIN metrics m USING (call_id)
+        GROUP BY l.level ORDER BY l.level""", scope.params())
+
+
+def coach_calls(store: Store, scope: CoachScope) -> pd.DataFrame:
+    """The agent's calls of the period, best first (score, then newest), with flags."""
+    return store.query(_COACH_CALLS + """
+        SELECT call_id, call_time, score, machine_score, reviewed, flagged,
+               array_to_string(flag_reasons, '; ') AS flag_reasons, duration_s
+        FROM levels WHERE level = 'agent'
+        ORDER BY score DESC NULLS LAST, call_time DESC, call_id""", scope.params())
+
+
+def coach_failed_moments(store: Store, scope: CoachScope, items: list[str], per_item: int = 3) -> pd.DataFrame:
+    """For each of `items`, the agent's newest calls of the period where it failed (final result),
+    up to `per_item`, with the reason, the agent's utterances and the holds: where to look."""
+    return store.query(_COACH_CALLS + """
+        , failed AS (
+            SELECT f.item_id, l.call_id, l.call_time, l.scorecard_id, l.scorecard_version, f.reason, f.source,
+                   row_number() OVER (PARTITION BY f.item_id ORDER BY l.call_time DESC, l.call_id) AS rn
+            FROM levels l JOIN final_item_results f USING (call_id, scorecard_id, scorecard_version)
+            WHERE l.level = 'agent' AND f.outcome = 'fail' AND list_contains(?, f.item_id))
+        SELECT x.item_id, x.call_id, x.call_time, x.reason, x.source,
+               (SELECT list({'speaker': u.speaker, 'start_s': u.start_s, 'end_s': u.end_s, 'text': u.text} ORDER BY u.start_s)
+                FROM utterances u WHERE u.call_id = x.call_id) AS utterances,
+               (SELECT list({'start_s': h.start_s, 'end_s': h.end_s, 'duration_s': h.duration_s} ORDER BY h.hold_idx)
+                FROM holds h WHERE h.call_id = x.call_id) AS holds
+        FROM failed x WHERE x.rn <= ? ORDER BY x.item_id, x.call_time DESC""", scope.params() + [list(items), int(per_item)])
+
+
+def coaching_log(store: Store, agent_id: str = "") -> pd.DataFrame:
+    """Coaching sessions, newest first (one agent's, or everyone's)."""
+    where, params = ("WHERE s.agent_id = ?", [agent_id]) if agent_id else ("", [])
+    return store.query(
+        f"""SELECT s.session_date, s.agent_id, r.agent_name, array_to_string(s.items, ', ') AS items, s.goals, s.notes,
+                   s.coached_by, s.items AS item_list, s.session_id
+            FROM coaching_sessions s LEFT JOIN agent_roster r USING (agent_id) {where}
+            ORDER BY s.session_date DESC, s.created_at DESC""", params)
+
+
+def coach_item_progress(store: Store, scorecard_id: str, agent_id: str, items: list[str], session_date,
+                        until: datetime, before_days: int = 28) -> pd.DataFrame:
+    """For items discussed in a coaching session: the agent's pass rate in the `before_days`
+    before the session and since it (up to `until`), with the calls behind each."""
+    return store.query(
+        """WITH x AS (
+               SELECT f.item_id, f.outcome, o.call_time >= CAST(? AS DATE) AS since
+               FROM call_overview o JOIN final_item_results f USING (call_id, scorecard_id, scorecard_version)
+               WHERE o.agent_id = ? AND o.scorecard_id = ? AND list_contains(?, f.item_id)
+                 AND o.call_time >= CAST(? AS DATE) - to_days(CAST(? AS INTEGER)) AND o.call_time < ?)
+           SELECT item_id,
+                  count(*) FILTER (WHERE NOT since AND outcome IN ('pass', 'fail')) AS before_calls,
+                  round(count(*) FILTER (WHERE NOT since AND outcome = 'pass')
+                        / nullif(count(*) FILTER (WHERE NOT since AND outcome IN ('pass', 'fail')), 0), 3) AS before_rate,
+                  count(*) FILTER (WHERE since AND outcome IN ('pass', 'fail')) AS since_calls,
+                  round(count(*) FILTER (WHERE since AND outcome = 'pass')
+                        / nullif(count(*) FILTER (WHERE since AND outcome IN ('pass', 'fail')), 0), 3) AS since_rate
+           FROM x GROUP BY item_id ORDER BY item_id""",
+        [session_date, agent_id, scorecard_id, list(items), session_date, int(before_days), until])
+
+
+_GROUPINGS = {"department": "department", "team": "team"}
+
+
+def item_trends(store: Store, scorecard_id: str, since: datetime, until: datetime, by: str = "department") -> pd.DataFrame:
+    """Per department (or team), item and week: calls where the item applied, passed, pass rate."""
+    column = _GROUPINGS.get(by, "department")
+    return store.query(_COACH_BASE + f"""
+        SELECT cc.{column} AS grp, f.item_id, cc.week,
+               count(*) FILTER (WHERE f.outcome IN ('pass', 'fail')) AS applicable_calls,
+               count(*) FILTER (WHERE f.outcome = 'pass') AS passed,
+               round(count(*) FILTER (WHERE f.outcome = 'pass')
+                     / nullif(count(*) FILTER (WHERE f.outcome IN ('pass', 'fail')), 0), 3) AS pass_rate
+        FROM cc JOIN final_item_results f USING (call_id, scorecard_id, scorecard_version)
+        GROUP BY ALL ORDER BY grp, f.item_id, cc.week""", [scorecard_id, since, until])
+
+
+def topic_counts(store: Store, topics: dict[str, str], since: datetime, until: datetime) -> pd.DataFrame:
+    """Per department and week: scored calls, and calls whose customer said words of each topic
+    (`topics`: name -> regular expression over the customer's lower-cased words; a call counts once
+    per topic). A department's week without any topic has one row with no topic; `calls_in_department`
+    gives the share's base."""
+    names, patterns = list(topics), [topics[n] for n in topics]
+    return store.query(
+        """WITH c AS (
+               SELECT call_id, coalesce(department, '-') AS department, CAST(date_trunc('week', call_time) AS DATE) AS week
+               FROM (SELECT DISTINCT call_id, department, call_time FROM call_overview)
+               WHERE call_time >= ? AND call_time < ?),
+           t AS (SELECT unnest(?) AS topic, unnest(?) AS pattern),
+           hits AS (
+               SELECT DISTINCT c.call_id, c.department, c.week, t.topic
+               FROM c JOIN utterances u USING (call_id) JOIN t ON regexp_matches(lower(u.text), t.pattern)
+               WHERE u.speaker = 'customer'),
+           totals AS (SELECT department, week, count(*) AS calls_in_department FROM c GROUP BY ALL)
+           SELECT totals.department, totals.week, hits.topic, count(hits.call_id) AS calls, any_value(totals.calls_in_department) AS calls_in_department
+           FROM totals LEFT JOIN hits USING (department, week)
+           GROUP BY ALL ORDER BY totals.department, totals.week, hits.topic""",
+        [since, until, names, patterns])
+
+
+def generated_call_count(store: Store, seed: int) -> int:
+    """Calls of a generated history of this seed already stored (pipeline.coaching.generate)."""
+    with store.connect(read_only=True) as con:
+        return int(con.execute("SELECT count(*) FROM calls WHERE run_id = ?", [f"generate-seed-{int(seed)}"]).fetchone()[0])
+
+
+EXPORTS = {
+    "calls": """
+        SELECT c.call_id, c.agent_id, c.agent_name, coalesce(r.team, c.department) AS team, c.department, c.queue,
+               c.call_type, coalesce(c.started_at, c.processed_at) AS call_time, c.duration_s, c.channel_layout,
+               c.language, c.model, c.status, c.error, s.scorecard_id, s.scorecard_version,
+               s.score AS machine_score, fs.score AS final_score, coalesce(fs.reviewed, false) AS reviewed, s.flagged,
+               array_to_string(s.flag_reasons, '; ') AS flag_reasons, m.handle_time_s, m.time_to_answer_s,
+               m.talk_listen_ratio, m.agent_talk_share, m.silence_share, m.dead_air_count, m.hold_count, m.hold_total_s,
+               m.longest_hold_s
+        FROM calls c LEFT JOIN latest_scores s USING (call_id)
+        LEFT JOIN final_call_scores fs USING (call_id, scorecard_id, scorecard_version)
+        LEFT JOIN metrics m USING (call_id) LEFT JOIN agent_roster r USING (agent_id)
+        WHERE coalesce(c.started_at, c.processed_at) >= ? AND coalesce(c.started_at, c.processed_at) < ?
+        ORDER BY call_time, c.call_id""",
+    "item_results": """
+        SELECT f.call_id, c.agent_id, c.department, coalesce(c.started_at, c.processed_at) AS call_time,
+               f.scorecard_id, f.scorecard_version, f.item_id, f.section, f.machine_outcome, f.outcome AS final_outcome,
+               f.source, f.reviewer, f.reviewed_at, f.review_comment, f.weight, f.auto_fail, f.bonus, f.reason
+        FROM final_item_results f JOIN latest_scores s USING (call_id, scorecard_id, scorecard_version)
+        JOIN calls c USING (call_id)
+        WHERE coalesce(c.started_at, c.processed_at) >= ? AND coalesce(c.started_at, c.processed_at) < ?
+        ORDER BY call_time, f.call_id, f.item_id""",
+    "agent_scorecards": """
+        SELECT a.*, r.team, r.department FROM agent_scorecards a LEFT JOIN agent_roster r USING (agent_id)
+        WHERE a.period_start >= CAST(? AS DATE) AND a.period_start < ?
+        ORDER BY a.period, a.period_start, a.agent_id, a.scorecard_id""",
+}
+"""What `callqa export` writes, one file per name: for BI tools, on final results beside the machine's."""
+
+
+def export_table(store: Store, name: str, path: str, file_format: str, since: datetime, until: datetime) -> int:
+    """Write one of `EXPORTS` to `path` as CSV (with a header) or Parquet (DuckDB COPY); returns
+    the rows written."""
+    options = {"csv": "(FORMAT csv, HEADER)", "parquet": "(FORMAT parquet)"}[file_format]
+    target = str(path).replace("'", "''")
+    with store.connect(read_only=True) as con:
+        con.execute(f"COPY ({EXPORTS[name]}) TO '{target}' {options}", [since, until])
+        return int(con.execute(f"SELECT count(*) FROM ({EXPORTS[name]})", [since, until]).fetchone()[0])
+
+
+def coach_item_weeks(store: Store, scope: CoachScope) -> pd.DataFrame:
+    """The agent's pass rate of each item per week (calls where it applied behind each)."""
+    return store.query(_COACH_CALLS + """
+        SELECT l.week, f.item_id, count(*) FILTER (WHERE f.outcome IN ('pass', 'fail')) AS applicable_calls,
+               round(count(*) FILTER (WHERE f.outcome = 'pass')
+                     / nullif(count(*) FILTER (WHERE f.outcome IN ('pass', 'fail')), 0), 3) AS pass_rate
+        FROM levels l JOIN final_item_results f USING (call_id, scorecard_id, scorecard_version)
+        WHERE l.level = 'agent' GROUP BY ALL ORDER BY l.week, f.item_id""", scope.params())

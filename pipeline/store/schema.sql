@@ -285,3 +285,29 @@ SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id, p.sco
 FROM periods p JOIN final_item_results r
   ON r.call_id = p.call_id AND r.scorecard_id = p.scorecard_id AND r.scorecard_version = p.scorecard_version
 GROUP BY ALL;
+
+
+-- === Coaching (pipeline/coaching): who belongs to which team, and the coaching log ==============
+-- Teams are an organisation's structure, not a property of a call: the roster says which team and
+-- department an agent belongs to (a report compares the agent with their team). Without a roster
+-- row, an agent's team is their calls' department.
+CREATE TABLE IF NOT EXISTS agent_roster (
+    agent_id   VARCHAR PRIMARY KEY,
+    agent_name VARCHAR,
+    team       VARCHAR,
+    department VARCHAR,
+    source     VARCHAR                  -- who wrote it: 'generated' (callqa generate) or a person
+);
+
+-- A lead's coaching session with an agent: the items discussed and the goals set. The next report
+-- shows each discussed item's pass rate before the session and since.
+CREATE TABLE IF NOT EXISTS coaching_sessions (
+    session_id   VARCHAR PRIMARY KEY,
+    agent_id     VARCHAR NOT NULL,
+    session_date DATE NOT NULL,
+    items        VARCHAR[] NOT NULL,    -- scorecard item ids discussed
+    goals        VARCHAR,
+    notes        VARCHAR,
+    coached_by   VARCHAR NOT NULL,      -- users.username, or the name given on the command line
+    created_at   TIMESTAMP NOT NULL
+);

@@ -373,3 +373,90 @@ def resolve_dispute(store: Store, dispute_id: str, resolved_by: str, outcome: st
         con.execute("UPDATE disputes SET status = ?, resolved_by = ?, resolved_at = ?, resolution = ?, resolved_outcome = ? "
                     "WHERE dispute_id = ?", [status, resolved_by, _now(), (resolution or "").strip() or None, outcome, dispute_id])
     return status
+
+
+# --- coaching: generated history, the team roster, the coaching log (pipeline/coaching) ----------
+
+def save_calls(store: Store, results: list[CallResult], run_id: str = "") -> None:
+    """Replace everything stored for each of `results`, all in one transaction: the rows are the
+    ones `save_call` writes (`call_frames`), so a generated history is stored as scoring stores a
+    night's calls, only table by table for the whole batch instead of call by call (hundreds of
+    calls in a second or two, not minutes)."""
+    if not results:
+        return
+    now = _now()
+    per_call = [call_frames(result, run_id, now) for result in results]
+    tables = {table for frames in per_call for table in frames}
+    batch = {table: pd.concat([f[table] for f in per_call if table in f and not f[table].empty], ignore_index=True)
+             for table in tables if any(table in f and not f[table].empty for f in per_call)}
+    calls = batch.pop("calls").drop_duplicates("call_id", keep="last")
+    with store.transaction() as con:
+        con.register("batch_calls", calls)
+        try:
+            previous = dict(con.execute("SELECT call_id, attempts FROM calls WHERE call_id IN "
+                                        "(SELECT call_id FROM batch_calls)").fetchall())
+            calls["attempts"] = [previous.get(c, 0) + 1 for c in calls.call_id]
+            for table in CHILD_TABLES + SCORE_TABLES + ("calls",):
+                con.execute(f"DELETE FROM {table} WHERE call_id IN (SELECT call_id FROM batch_calls)")
+        finally:
+            con.unregister("batch_calls")
+        _insert(con, "calls", calls)
+        for table, frame in batch.items():
+            if "call_id" in frame.columns:
+                _insert(con, table, frame)
+            else:  # rows shared by many calls (a scorecard version): only those not stored yet
+                keys = [c for c in frame.columns if c.endswith(("_id", "_version"))] or list(frame.columns)
+                con.register("incoming", frame.drop_duplicates(keys))
+                try:
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming ON CONFLICT DO NOTHING")
+                finally:
+                    con.unregister("incoming")
+
+
+def save_roster(store: Store, rows: list[dict]) -> None:
+    """Set the team and department of agents: {agent_id, agent_name, team, department, source}."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows).drop_duplicates("agent_id", keep="last")
+    with store.transaction() as con:
+        con.register("roster", frame)
+        try:
+            con.execute("DELETE FROM agent_roster WHERE agent_id IN (SELECT agent_id FROM roster)")
+            con.execute("INSERT INTO agent_roster BY NAME SELECT * FROM roster")
+        finally:
+            con.unregister("roster")
+
+
+class CoachingError(ValueError):
+    """A coaching session that cannot be recorded as given (no items, unknown agent, ...)."""
+
+
+def add_coaching_session(store: Store, agent_id: str, session_date, items: list[str], coached_by: str,
+                         goals: str = "", notes: str = "") -> str:
+    """Record a coaching session (date, agent, items discussed, goals); returns its id.
+
+    The agent must have scored calls and each item must be one of their calls' scorecard items,
+    so a typo cannot create a session whose progress no report can ever show.
+    """
+    items = [i.strip() for i in items if i and i.strip()]
+    if not items:
+        raise CoachingError("name at least one scorecard item discussed")
+    if not (coached_by or "").strip():
+        raise CoachingError("say who coached (the lead's name)")
+    with store.transaction() as con:
+        if not con.execute("SELECT 1 FROM calls WHERE agent_id = ? AND status = 'scored' LIMIT 1", [agent_id]).fetchone():
+            raise CoachingError(f"no scored calls of agent {agent_id!r}")
+        known = {r[0] for r in con.execute(
+            "SELECT DISTINCT i.item_id FROM item_results i JOIN calls c USING (call_id) WHERE c.agent_id = ?",
+            [agent_id]).fetchall()}
+        unknown = sorted(set(items) - known)
+        if unknown:
+            raise CoachingError(f"not an item of {agent_id}'s scorecards: {', '.join(unknown)} "
+                                f"(one of: {', '.join(sorted(known))})")
+        session_id = uuid.uuid4().hex
+        con.execute(
+            "INSERT INTO coaching_sessions (session_id, agent_id, session_date, items, goals, notes, coached_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [session_id, agent_id, session_date, items, (goals or "").strip() or None, (notes or "").strip() or None,
+             coached_by.strip(), _now()])
+    return session_id
