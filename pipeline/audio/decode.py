@@ -1,4 +1,4 @@
-"""Decode a recording (pydub + ffmpeg) into 16 kHz float32 samples per party.
+"""Decode a recording (ffmpeg, as pydub runs it) into 16 kHz float32 samples per party, streaming.
 
 Stereo recordings carry the agent on one channel and the customer on the other, which gives us
 the speaker for free; mono recordings carry both and need `diarize` later. A stereo file whose
@@ -7,12 +7,24 @@ channels carry one mix at another gain, inverted or a few samples apart (`channe
 with a flag saying so. A container with two audio streams (agent and customer as separate mono
 streams) is merged into one stereo call, stream 0 on the left (`channels.decode_two_streams`);
 ffmpeg alone would read only the first.
+
+Memory is bounded by design: ffmpeg resamples to 16 kHz and its output is read `CHUNK_S` seconds
+at a time straight into the per-party arrays, so a call costs its 16 kHz samples (64 KB per
+second per party) and one chunk, never the source rate or a second copy. Loading the whole file
+with pydub held the source-rate bytes, their samples and every conversion at once: 4.6 GB at the
+peak for two hours of silent 48 kHz stereo. A recording longer than `settings.max_call_seconds()`
+fails before ffmpeg starts (or as soon as the stream passes the limit, when no header says how
+long the file is).
 """
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import tempfile
+import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -22,13 +34,17 @@ from pipeline.settings import max_call_seconds
 SAMPLE_RATE = 16_000  # what Silero VAD and Whisper expect
 SUPPORTED_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
 MIN_DURATION_S = 1.0
+CHUNK_S = 30.0
+"""Seconds of decoded audio read from ffmpeg at a time (about 2 MB of stereo): the only buffer
+besides the call's own 16 kHz samples."""
 
 
 class AudioError(ValueError):
     """The recording cannot be used; the message says why, for the calls table.
 
     `permanent`: the same bytes will fail the same way (empty, not audio, too short, too many
-    channels, no speech), so the batch does not retry the file until its content changes.
+    channels, no speech, too long), so the batch does not retry the file until its content
+    changes (or, for a recording over the length limit, until the limit is raised).
     """
 
     def __init__(self, message: str, permanent: bool = True) -> None:
@@ -51,6 +67,16 @@ class CallAudio:
     source_streams: int = 1  # audio streams in the file (2: agent and customer merged as stereo)
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What is known of a file before decoding it (from its header or ffprobe)."""
+
+    seconds: float | None
+    channels: int | None
+    rate: int
+    streams: list
+
+
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -59,34 +85,115 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _wav_seconds(path: Path) -> float | None:
-    import wave
-
-    try:
-        with wave.open(str(path), "rb") as wav:
-            return wav.getnframes() / float(wav.getframerate() or 1)
-    except (wave.Error, EOFError, OSError):
-        return None  # not plain PCM: decoding says what it is
+def overlong_message(seconds: float, limit: float) -> str:
+    """The reason stored for a recording over the limit (`batch` reads the length back from it
+    to retry the file once the limit is raised past it)."""
+    return (f"recording is {seconds / 60:.0f} minutes long, over the {limit / 60:g}-minute limit "
+            "(CALLQA_MAX_CALL_MINUTES); split it, or raise the limit")
 
 
-def _refuse_if_too_long(path: Path, streams: list) -> None:
-    """Fail before decoding a recording longer than `settings.max_call_seconds()`: decoding holds
-    the whole call in memory, and one very long file must not take the machine down."""
+def _probe(path: Path) -> _Source:
+    """Length, channels and rate before decoding: the WAV header, else ffprobe's streams."""
+    if path.suffix.lower() == ".wav":
+        try:
+            with wave.open(str(path), "rb") as wav:
+                rate = wav.getframerate() or 1
+                return _Source(wav.getnframes() / float(rate), wav.getnchannels(), rate, [])
+        except (wave.Error, EOFError, OSError):
+            return _Source(None, None, SAMPLE_RATE, [])  # not plain PCM: ffmpeg says what it is
+    streams = chan.audio_streams(path)
+    first = streams[0] if streams else None
+    seconds = max((s.duration_s or 0.0 for s in streams), default=0.0) or None
+    return _Source(seconds, first.channels if first else None, (first.sample_rate if first else 0) or SAMPLE_RATE, streams)
+
+
+def _refuse_if_too_long(source: _Source) -> None:
+    """Fail before decoding a recording longer than `settings.max_call_seconds()`: one absurdly
+    long file must not hold a worker for hours (the limit is a policy, not a memory guard)."""
     limit = max_call_seconds()
-    seconds = max((s.duration_s or 0.0 for s in streams), default=0.0) or _wav_seconds(path) or 0.0
-    if seconds > limit:
-        raise AudioError(f"recording is {seconds / 60:.0f} minutes long, over the {limit / 60:g}-minute limit "
-                         "(CALLQA_MAX_CALL_MINUTES); split it, or raise the limit on a machine with memory to spare")
+    if (source.seconds or 0.0) > limit:
+        raise AudioError(overlong_message(source.seconds, limit))
 
 
-def _decode(path: Path):
-    """The recording as one pydub segment, and its audio streams ([] when not probed: WAV).
+def _ffmpeg_pcm(path: Path, channels: int) -> list[str]:
+    """ffmpeg reading the first audio stream as `channels` channels of s16le at 16 kHz on stdout."""
+    from pydub import AudioSegment  # pydub's choice of ffmpeg binary (AudioSegment.converter)
 
-    Two audio streams are merged into one stereo segment (stream 0 left); more are refused.
+    return [AudioSegment.converter, "-v", "error", "-nostdin", "-i", chan._ffmpeg_name(path), "-map", "0:a:0",
+            "-ac", str(channels), "-ar", str(SAMPLE_RATE), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
+
+
+def _pcm_blocks(command: list[str], frame_bytes: int) -> Iterator[bytes]:
+    """ffmpeg's output, CHUNK_S seconds at a time. Raises AudioError with ffmpeg's last line when
+    it fails; stopping early (a generator closed) stops ffmpeg."""
+    block = int(CHUNK_S * SAMPLE_RATE) * frame_bytes
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty ffmpeg cannot block
+        try:
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+        except OSError as exc:
+            raise AudioError(f"could not decode audio (ffmpeg: {exc})", permanent=False) from None
+        try:
+            while data := proc.stdout.read(block):
+                yield data[: len(data) // frame_bytes * frame_bytes]
+            code = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
+        if code != 0:
+            errors.seek(0)
+            lines = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]
+            raise AudioError(f"could not decode audio ({lines[-1][-200:] if lines else f'ffmpeg exit {code}'})")
+
+
+def _bytes_blocks(pcm: bytes, frame_bytes: int) -> Iterator[bytes]:
+    step = int(CHUNK_S * SAMPLE_RATE) * frame_bytes
+    view = memoryview(pcm)
+    for start in range(0, len(pcm), step):
+        yield view[start:start + step]
+
+
+class _Channels:
+    """Per-channel float32 arrays filled block by block, with the running sums that tell whether
+    two channels carry one signal (so that check needs no full-length temporary)."""
+
+    def __init__(self, channels: int, expected_s: float | None) -> None:
+        capacity = int(((expected_s or 60.0) * 1.02 + CHUNK_S) * SAMPLE_RATE)
+        self.arrays = [np.empty(capacity, np.float32) for _ in range(channels)]
+        self.length = 0
+        self.diff2 = self.energy = 0.0
+
+    def add(self, block: bytes) -> None:
+        frames = np.frombuffer(block, "<i2").reshape(-1, len(self.arrays))
+        end = self.length + frames.shape[0]
+        if end > self.arrays[0].size:  # the header under-stated the length: grow by half
+            self.arrays = [np.concatenate([a[: self.length], np.empty(max(end, a.size * 3 // 2) - self.length, np.float32)])
+                           for a in self.arrays]
+        for i, array in enumerate(self.arrays):
+            np.multiply(frames[:, i], np.float32(1 / 32768), out=array[self.length:end], casting="unsafe")
+        if len(self.arrays) == 2:
+            left, right = (a[self.length:end] for a in self.arrays)
+            self.diff2 += float(np.sum(np.square(left - right), dtype=np.float64))
+            self.energy += float(np.dot(left, left)) + float(np.dot(right, right))
+        self.length = end
+
+    def finish(self) -> list[np.ndarray]:
+        """The arrays cut to length (copied only when more than 5 % would be wasted)."""
+        return [a[: self.length] if a.size <= self.length * 1.05 + SAMPLE_RATE else a[: self.length].copy() for a in self.arrays]
+
+    def same_signal(self) -> bool:
+        """True when the two channels carry one signal (a mono call saved as stereo)."""
+        if not self.length:
+            return True
+        return (self.diff2 / self.length) ** 0.5 / (((self.energy / self.length) ** 0.5) or 1e-9) < 0.05
+
+
+def _decode(path: Path) -> tuple[_Channels, _Source]:
+    """The recording at 16 kHz, one float32 array per channel, and what the probe said.
+
+    Two audio streams are merged into one stereo recording (stream 0 left); more are refused.
     """
-    from pydub import AudioSegment
-    from pydub.exceptions import CouldntDecodeError
-
     if not path.exists():
         raise AudioError(f"file not found: {path}", permanent=False)
     if path.stat().st_size == 0:
@@ -95,38 +202,28 @@ def _decode(path: Path):
         raise AudioError(
             f"unsupported file type '{path.suffix}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
         )
-    streams = chan.audio_streams(path)
-    _refuse_if_too_long(path, streams)
-    if len(streams) > chan.MAX_STREAMS:
-        raise AudioError(f"{len(streams)} audio streams: expected one, or two (agent and customer)")
-    if len(streams) == 2:
+    source = _probe(path)
+    _refuse_if_too_long(source)
+    if len(source.streams) > chan.MAX_STREAMS:
+        raise AudioError(f"{len(source.streams)} audio streams: expected one, or two (agent and customer)")
+    if len(source.streams) == 2:
         try:
-            pcm = chan.decode_two_streams(path, streams, SAMPLE_RATE)
+            pcm = chan.decode_two_streams(path, source.streams, SAMPLE_RATE)
         except RuntimeError as exc:
             raise AudioError(f"could not decode the two audio streams ({exc})") from None
-        return AudioSegment(pcm, sample_width=2, frame_rate=SAMPLE_RATE, channels=2), streams
-    try:
-        return AudioSegment.from_file(path), streams
-    except CouldntDecodeError as exc:
-        detail = str(exc).strip().splitlines()
-        tail = next((line for line in reversed(detail) if line.strip()), "")
-        raise AudioError(f"could not decode audio ({tail[-200:]})") from None
-    except Exception as exc:  # wave/audioop errors on a broken header, and the like
-        raise AudioError(f"could not decode audio ({type(exc).__name__}: {exc})") from None
-
-
-def _to_float(segment) -> np.ndarray:
-    samples = np.array(segment.get_array_of_samples(), dtype=np.float32)
-    return samples / float(1 << (8 * segment.sample_width - 1))
-
-
-def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:
-    """True when two channels carry one signal (a mono call saved as stereo)."""
-    if not a.size:
-        return True
-    diff = float(np.sqrt(np.mean((a - b) ** 2)))
-    level = float(np.sqrt(np.mean(a**2) + np.mean(b**2))) or 1e-9
-    return diff / level < 0.05
+        blocks, channels = _bytes_blocks(pcm, 4), 2
+    else:
+        if (source.channels or 0) > 2:
+            raise AudioError(f"{source.channels} channels: expected mono or stereo (agent and customer)")
+        channels = source.channels or 2  # unknown (an odd WAV): stereo; one signal twice reads as mono
+        blocks = _pcm_blocks(_ffmpeg_pcm(path, channels), 2 * channels)
+    out, limit = _Channels(channels, source.seconds), max_call_seconds()
+    for block in blocks:
+        out.add(block)
+        if out.length > limit * SAMPLE_RATE:  # no header told the length: stop at the limit
+            blocks.close()
+            raise AudioError(overlong_message(out.length / SAMPLE_RATE, limit) + " (stopped decoding there)")
+    return out, source
 
 
 def _stream_layout(streams: list, layout: str | None, flags: list[str]) -> str | None:
@@ -140,6 +237,13 @@ def _stream_layout(streams: list, layout: str | None, flags: list[str]) -> str |
     return layout or titled
 
 
+def _mean_into(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """(left + right) / 2, written over `left` (no full-length temporary)."""
+    left += right
+    left *= 0.5
+    return left
+
+
 def load_call(path: str | Path, layout: str | None = None, default_layout: str = "agent_left") -> CallAudio:
     """Decode, check and split a recording.
 
@@ -147,25 +251,24 @@ def load_call(path: str | Path, layout: str | None = None, default_layout: str =
     (two-stream files: the streams' titles, if they name the agent or customer, then the default).
     Raises AudioError for anything that cannot be scored, with a reason a person can act on.
     """
-    segment, streams = _decode(Path(path))
+    decoded, source = _decode(Path(path))
     flags: list[str] = []
-    duration = len(segment) / 1000.0
+    duration = decoded.length / SAMPLE_RATE
     if duration < MIN_DURATION_S:
         raise AudioError(f"recording too short to score ({duration:.2f} s)")
-    source_rate, channels = segment.frame_rate, segment.channels
+    streams, channels = source.streams, len(decoded.arrays)
+    source_rate = source.rate
     if len(streams) == 2:
         source_rate = max(s.sample_rate for s in streams) or source_rate
         layout = _stream_layout(streams, layout, flags)
-    if channels > 2:
-        raise AudioError(f"{channels} channels: expected mono or stereo (agent and customer)")
-    segment = segment.set_frame_rate(SAMPLE_RATE).set_sample_width(2)
-    common = dict(duration_s=duration, source_rate=source_rate, source_channels=channels, source_streams=max(len(streams), 1))
-    if channels == 1 or layout == "mono":
-        mixed = _to_float(segment.set_channels(1))
-        return CallAudio("mono", mixed=mixed, flags=tuple(flags), **common)
-    left, right = (_to_float(ch) for ch in segment.split_to_mono())
-    if _same_signal(left, right):
-        return CallAudio("mono", mixed=(left + right) / 2, flags=tuple(flags), **common)
+    common = dict(duration_s=duration, source_rate=source_rate, source_channels=source.channels or channels,
+                  source_streams=max(len(streams), 1))
+    samples = decoded.finish()
+    if channels == 1:
+        return CallAudio("mono", mixed=samples[0], flags=tuple(flags), **common)
+    left, right = samples
+    if layout == "mono" or decoded.same_signal():
+        return CallAudio("mono", mixed=_mean_into(left, right), flags=tuple(flags), **common)
     mix = chan.same_mix(left, right, SAMPLE_RATE)
     if mix is not None:
         if not mix.identical:
