@@ -98,7 +98,7 @@ def item_weeks(frame: pd.DataFrame, items: list[str], sessions: list[date]) -> s
     ax.set_ylim(-3, 108)
     ax.set_ylabel("pass rate %")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower left", frameon=False, ncol=4)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), frameon=False, ncol=4)
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%d %b"))
     return _uri(fig)
 

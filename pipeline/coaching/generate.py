@@ -177,7 +177,7 @@ def chance(agent: Agent, item: str, week: int, skills: dict[str, float], weeks: 
     if agent.agent_id == "a202" and item == "explanation":
         p = 0.92 - 0.5 * week / max(weeks - 1, 1)   # story 2: declines week after week
     if item == "hold_thanked" and week >= 5 and agent.department in ("Billing", "Technical Support"):
-        p *= 0.4                                     # story 3: two departments at once
+        p *= 0.3                                     # story 3: two departments at once
     return min(max(p, 0.0), 1.0)
 
 

@@ -91,8 +91,9 @@ def _level_score(report: AgentReport, level: str) -> Optional[float]:
 
 def agent_charts(report: AgentReport) -> dict[str, str]:
     names = level_names(report)
-    tracked = [p["item_id"] for s in report.progress for p in s.items]
-    tracked += [i.item_id for i in report.weak_items if i.item_id not in tracked]
+    tracked = list(dict.fromkeys(p["item_id"] for s in report.progress for p in s.items))
+    weakest = sorted(report.weak_items, key=lambda i: i.gap if i.gap is not None else 0.0)
+    tracked += [i.item_id for i in weakest if i.item_id not in tracked][:max(0, 3 - len(tracked))]
     return {
         "trend": charts.score_trend(report.weekly, names, report.period.since),
         "item_bars": charts.item_bars(report.items, names),

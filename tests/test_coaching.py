@@ -1,0 +1,222 @@
+"""Coaching reports on a generated history (pipeline/coaching): the generator writes through the
+scoring write path, the report's numbers are the SQL's over the same database, `callqa coach`
+writes HTML and PDF, and both are rendered to images under tests/artifacts/ (headless Chromium for
+the HTML, pdftoppm for the PDF pages) for a person to look at.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.coaching import report as rp
+from pipeline.coaching.generate import HistoryOptions, generate_calls, write_history
+from pipeline.store.database import Store
+from web_helpers import ARTIFACTS, CHROMIUM
+
+MARCH = rp.period_of("month", date(2025, 3, 20))
+OPTIONS = HistoryOptions(seed=11, weeks=8, calls_per_week=4)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory, scorecard):
+    """Eight weeks of generated calls of 14 agents (about 450), scored with the default scorecard."""
+    db = tmp_path_factory.mktemp("coaching") / "callqa.duckdb"
+    done = write_history(Store(db), OPTIONS, scorecard)
+    return db, done
+
+
+def sql(db: Path, query: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query, list(params)).fetchall()
+
+
+FINAL = """  -- each item's final outcome, told here without the views: the newest review, else the machine's
+    WITH rv AS (SELECT call_id, scorecard_version, item_id, arg_max(outcome, reviewed_at) AS outcome
+                FROM item_reviews GROUP BY ALL),
+         items AS (SELECT i.call_id, i.item_id, coalesce(rv.outcome, i.outcome) AS outcome
+                   FROM item_results i LEFT JOIN rv USING (call_id, scorecard_version, item_id))"""
+
+
+def test_generated_calls_look_like_scored_calls(history, scorecard):
+    db, done = history
+    assert done.calls >= 400 and done.reviewed_calls > 0 and done.sessions == 1
+    agents, teams, departments, calls = sql(db, """SELECT count(DISTINCT agent_id), count(DISTINCT r.team),
+        count(DISTINCT c.department), count(*) FROM calls c JOIN agent_roster r USING (agent_id)""")[0]
+    assert (agents, teams, departments, calls) == (14, 6, 3, done.calls)
+    # marked where a reviewer looks, with words, timings, findings and holds like a scored call
+    assert sql(db, "SELECT DISTINCT channel_layout, model, status FROM calls") == [("generated", "generated (seed 11)", "scored")]
+    assert sql(db, "SELECT count(*) FROM calls WHERE call_id NOT LIKE 'gen-11-%'")[0][0] == 0
+    speakers = sql(db, "SELECT count(DISTINCT call_id), count(DISTINCT speaker) FROM utterances")[0]
+    assert speakers == (done.calls, 2)
+    words = json.loads(sql(db, "SELECT words FROM utterances WHERE speaker = 'agent' LIMIT 1")[0][0])
+    assert len(words[0]) == 4 and words[0][1] < words[0][2]
+    assert sql(db, "SELECT count(*) FROM findings WHERE text IS NOT NULL")[0][0] > done.calls
+    assert sql(db, "SELECT count(*) FROM holds")[0][0] > 100
+    assert sql(db, "SELECT count(DISTINCT call_id) FROM item_reviews WHERE reviewer = 'gen-reviewer'")[0][0] == done.reviewed_calls
+    # the real scorer finds what the generator meant (so the trends are in the words)
+    agree = total = 0
+    for result, meta in generate_calls(HistoryOptions(seed=3, weeks=1, calls_per_week=3), scorecard):
+        for item in result.score.items:
+            meant = meta["intended"].get(item.item_id)
+            if meant and item.outcome != "uncertain" and not item.item_id.startswith("hold_"):
+                agree, total = agree + (item.outcome == meant), total + 1
+    assert agree / total > 0.97
+    # deterministic: the same seed gives the same words at the same times
+    again = generate_calls(HistoryOptions(seed=3, weeks=1, calls_per_week=3), scorecard)
+    first = generate_calls(HistoryOptions(seed=3, weeks=1, calls_per_week=3), scorecard)
+    assert [[(w.text, w.start) for u in r.utterances for w in u.words] for r, _ in again] == \
+           [[(w.text, w.start) for u in r.utterances for w in u.words] for r, _ in first]
+
+
+def test_agent_report_numbers_equal_the_sql(history, scorecard):
+    db, _ = history
+    store = Store(db, read_only=True)
+    report = rp.agent_report(store, "a103", MARCH, scorecard, "http://review")
+    since, until = MARCH.bounds()
+    assert report.agent["team"] == "Accounts" and report.agent["department"] == "Billing"
+    assert report.hold_limit_s == 60  # from aidet.yaml's hold_duration rule
+
+    # score week by week, agent and team, on final scores
+    expected = sql(db, """SELECT CAST(date_trunc('week', c.started_at) AS DATE), count(*), round(avg(f.score), 1)
+        FROM calls c JOIN final_call_scores f USING (call_id) JOIN agent_roster r USING (agent_id)
+        WHERE r.team = 'Accounts' AND c.started_at < ? GROUP BY 1 ORDER BY 1""", [until])
+    team = report.weekly[report.weekly.level == "team"].sort_values("week")
+    assert [(w.date(), n, s) for w, n, s in zip(team.week, team.calls, team.avg_score)] == expected
+
+    # pass rate per item: the agent's and the team's, with the calls behind each
+    for level, where in (("agent", "c.agent_id = 'a103'"), ("team", "r.team = 'Accounts'"), ("department", "c.department = 'Billing'")):
+        rows = sql(db, FINAL + f"""
+            SELECT item_id, count(*) FILTER (WHERE outcome IN ('pass', 'fail')),
+                   count(*) FILTER (WHERE outcome = 'pass')
+            FROM items JOIN calls c USING (call_id) JOIN agent_roster r USING (agent_id)
+            WHERE {where} AND c.started_at >= ? AND c.started_at < ? GROUP BY 1""", [since, until])
+        for item_id, applicable, passed in rows:
+            line = next(i for i in report.items if i.item_id == item_id)
+            assert (line.calls[level], line.passed[level]) == (applicable, passed), (level, item_id)
+            assert line.rates[level] == (round(passed / applicable, 3) if applicable else None)
+
+    # holds against the scorecard's standard, and handling
+    holds = sql(db, """SELECT count(*), max(h.duration_s), count(*) FILTER (WHERE h.duration_s > 60)
+        FROM holds h JOIN calls c USING (call_id) WHERE c.agent_id = 'a103' AND c.started_at >= ? AND c.started_at < ?""",
+                [since, until])[0]
+    mine = report.holds["agent"]
+    assert (mine["holds"], mine["longest_hold_s"], mine["holds_over_standard"]) == holds
+    handle = sql(db, """SELECT count(*), round(avg(m.handle_time_s), 1), round(avg(m.time_to_answer_s), 1)
+        FROM metrics m JOIN calls c USING (call_id) WHERE c.agent_id = 'a103' AND c.started_at >= ? AND c.started_at < ?""",
+                 [since, until])[0]
+    m = report.metrics["agent"]
+    assert (m["calls"], m["avg_handle_time_s"], m["avg_speed_of_answer_s"]) == handle
+
+    # best and worst calls, and moments quoted from the agent's own words with their times
+    scores = sorted(s for (s,) in sql(db, """SELECT f.score FROM calls c JOIN final_call_scores f USING (call_id)
+        WHERE c.agent_id = 'a103' AND c.started_at >= ? AND c.started_at < ?""", [since, until]))
+    assert list(report.worst_calls().score) == scores[:3] and list(report.best_calls().score) == scores[::-1][:3]
+    for item, moments in report.moments.items():
+        assert 1 <= len(moments) <= 3
+        for moment in moments:
+            said = sql(db, "SELECT text FROM utterances WHERE call_id = ? AND abs(start_s - ?) < 0.01",
+                       [moment.call_id, moment.at_s]) or [(f"hold of {moment.quote.split()[2]} s",)]
+            assert moment.quote == said[0][0]
+            assert moment.link == f"http://review/calls/{moment.call_id}#t={moment.at_s:.1f}"
+
+    # progress on the item discussed in the coaching session (story 1: Sarah, duration, 3 March)
+    [progress] = report.progress
+    [duration] = progress.items
+    before = sql(db, FINAL + """SELECT count(*), avg(CASE outcome WHEN 'pass' THEN 1.0 ELSE 0.0 END) FROM items
+        JOIN calls c USING (call_id) WHERE c.agent_id = 'a103' AND item_id = 'duration' AND outcome IN ('pass', 'fail')
+        AND c.started_at >= DATE '2025-02-03' AND c.started_at < DATE '2025-03-03'""")[0]
+    assert (duration["before_calls"], duration["before_rate"]) == (before[0], round(before[1], 3))
+    assert duration["since_rate"] - duration["before_rate"] > 0.3  # the coaching worked, in the words
+
+
+def test_trends_call_out_an_item_worse_in_two_departments(history, scorecard):
+    db, _ = history
+    trends = rp.trends_report(Store(db, read_only=True), rp.custom_period(date(2025, 2, 3), date(2025, 3, 30)), scorecard)
+    assert set(trends.called_out) == {"hold_thanked"}  # story 3
+    groups = {w.group: w for w in trends.called_out["hold_thanked"]}
+    assert set(groups) == {"Billing", "Technical Support"}
+    for department, w in groups.items():
+        for weeks, rate, calls in (("('2025-03-17', '2025-03-24')", w.recent_rate, w.recent_calls),
+                                   ("('2025-02-17', '2025-02-24', '2025-03-03', '2025-03-10')", w.before_rate, w.before_calls)):
+            n, passed = sql(db, FINAL + f"""SELECT count(*), count(*) FILTER (WHERE outcome = 'pass') FROM items
+                JOIN calls c USING (call_id) WHERE c.department = ? AND item_id = 'hold_thanked' AND outcome IN ('pass', 'fail')
+                AND CAST(date_trunc('week', c.started_at) AS DATE)::VARCHAR IN {weeks}""", [department])[0]
+            assert (calls, rate) == (n, round(passed / n, 3))
+    assert "Price rise" in trends.recurring_topics and "Moving house" in trends.recurring_topics
+    price = trends.topics[trends.topics.topic == "Price rise"]
+    assert set(price.department) == {"Billing", "Sales", "Technical Support"}
+    for row in price.itertuples():
+        n = sql(db, """SELECT count(DISTINCT call_id) FROM utterances u JOIN calls c USING (call_id)
+            WHERE u.speaker = 'customer' AND c.department = ? AND regexp_matches(lower(u.text), ?)""",
+                [row.department, rp.load_topics()["Price rise"]])[0][0]
+        assert row.calls == n
+
+
+def test_coach_log_export_and_formats_through_the_cli(history, tmp_path):
+    from pipeline.cli.main import app
+
+    db = tmp_path / "callqa.duckdb"
+    shutil.copy(history[0], db)
+    runner = CliRunner()
+    added = runner.invoke(app, ["coach-log", "add", "a202", "--items", "explanation,hold_within_standard", "--by", "lena",
+                                "--goals", "Say what happens next", "--date", "2025-03-10", "--db", str(db)])
+    assert added.exit_code == 0, added.output
+    bad = runner.invoke(app, ["coach-log", "add", "a202", "--items", "explenation", "--by", "lena", "--db", str(db)])
+    assert bad.exit_code == 2 and "explenation" in bad.output
+    listed = runner.invoke(app, ["coach-log", "list", "--agent", "a202", "--format", "json", "--db", str(db)])
+    assert json.loads(listed.output)[0]["items"] == "explanation, hold_within_standard"
+
+    out = tmp_path / "export"
+    done = runner.invoke(app, ["export", str(out), "--db", str(db)])
+    assert done.exit_code == 0, done.output
+    calls = sql(db, "SELECT count(*) FROM calls")[0][0]
+    assert sql(db, f"SELECT count(*) FROM '{out}/calls.parquet'")[0][0] == calls
+    assert len((out / "calls.csv").read_text().splitlines()) == calls + 1
+    reviewed = sql(db, f"""SELECT count(*) FILTER (WHERE source = 'review'),
+        count(*) FILTER (WHERE machine_outcome <> final_outcome) FROM '{out}/item_results.parquet'""")[0]
+    assert reviewed[0] > 0 and reviewed[1] > 0  # machine and final side by side, reviews included
+    assert sql(db, f"SELECT count(DISTINCT agent_id) FROM '{out}/agent_scorecards.csv'")[0][0] == 14
+
+
+def test_callqa_coach_writes_html_and_pdf_rendered_to_images(history):
+    """The 'done when' of the coaching issue: HTML and PDF for an agent of the generated history,
+    both turned into images a person looks at (tests/artifacts/coach-*.png)."""
+    from pipeline.cli.main import app
+
+    db, _ = history
+    out = ARTIFACTS / "coaching"
+    shutil.rmtree(out, ignore_errors=True)
+    result = CliRunner().invoke(app, ["coach", "a103", "--period", "month", "--at", "2025-03-20", "--out", str(out), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    html, pdf = out / "coach-a103-2025-03-01.html", out / "coach-a103-2025-03-01.pdf"
+    assert "since coaching on 2025-03-03: duration" in result.output
+    text = html.read_text()
+    assert "Generated history" in text and "Coaching report: Sarah" in text
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists() or not shutil.which("pdftoppm"):
+        pytest.skip("chromium or pdftoppm missing (make system installs them)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(html.as_uri())
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 300)")
+        assert page.locator("#tile-calls").inner_text() == str(
+            sql(db, "SELECT count(*) FROM calls WHERE agent_id = 'a103' AND started_at >= '2025-03-01' AND started_at < '2025-04-01'")[0][0])
+        assert page.locator("#moments li").count() >= 2 and page.locator("#progress").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "coach-a103-html.png"), full_page=True)
+        browser.close()
+    for old in ARTIFACTS.glob("coach-a103-pdf-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "70", str(pdf), str(ARTIFACTS / "coach-a103-pdf")], check=True)
+    pages = sorted(ARTIFACTS.glob("coach-a103-pdf-*.png"))
+    assert len(pages) >= 2 and all(p.stat().st_size > 20_000 for p in pages)
