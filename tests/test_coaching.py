@@ -220,3 +220,54 @@ def test_callqa_coach_writes_html_and_pdf_rendered_to_images(history):
     subprocess.run(["pdftoppm", "-png", "-r", "70", str(pdf), str(ARTIFACTS / "coach-a103-pdf")], check=True)
     pages = sorted(ARTIFACTS.glob("coach-a103-pdf-*.png"))
     assert len(pages) >= 2 and all(p.stat().st_size > 20_000 for p in pages)
+
+
+def test_the_review_app_shows_the_same_report_and_takes_a_coaching_session(history, tmp_path):
+    """The web view in a real browser: a lead opens Sarah's report (the same article as the file),
+    records a coaching session with the form, and sees the trends page; an agent sees only their own."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    from pipeline.web import create_app
+    from web_helpers import LiveServer, add_accounts, password
+
+    db = tmp_path / "callqa.duckdb"
+    shutil.copy(history[0], db)
+    add_accounts(db)
+    with LiveServer(create_app(db, secret_key="coaching-test-key" * 3)) as server, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(server.url + "/coaching/agents/a103?period=month&at=2025-03-20")
+        page.fill("input[name=username]", "lena")
+        page.fill("input[name=password]", password("lena"))
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url("**/coaching/agents/a103**")
+        assert page.locator("#coach-report h1").inner_text().startswith("Coaching report: Sarah")
+        assert page.evaluate("[...document.querySelectorAll('#coach-report img')].every(i => i.complete && i.naturalWidth > 300)")
+        href = page.locator("a.moment-link").first.get_attribute("href")
+        assert re.fullmatch(r"/calls/gen-11-\d{4}#t=\d+\.\d", href)
+        page.screenshot(path=str(ARTIFACTS / "coach-web-agent.png"), full_page=True)
+
+        page.fill("#log-form input[name=session_date]", "2025-03-17")
+        page.check("#log-form input[value=hold_thanked]")
+        page.fill("#log-form input[name=goals]", "Thank the customer after every hold")
+        page.click("#log-form button[type=submit]")
+        page.wait_for_url("**saved=1")
+        assert "hold_thanked" in page.locator("#coaching-log").inner_text()
+        assert page.locator("#progress .session").count() == 2  # the new session and the generated one
+        assert sql(db, "SELECT coached_by FROM coaching_sessions WHERE session_date = DATE '2025-03-17'") == [("lena",)]
+
+        page.goto(server.url + "/coaching?period=month&at=2025-03-20")
+        assert "Worse in several departments at once" in page.locator("#called-out").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "coach-web-trends.png"), full_page=True)
+        pdf = page.request.get(server.url + "/coaching/agents/a103/report.pdf?at=2025-03-20")
+        assert pdf.ok and pdf.body()[:5] == b"%PDF-"
+
+        agent = browser.new_page()
+        agent.goto(server.url + "/login")
+        agent.fill("input[name=username]", "sarah")
+        agent.fill("input[name=password]", password("sarah"))
+        agent.click("form[action='/login'] button[type=submit]")
+        agent.wait_for_url("**/queue**")
+        assert agent.goto(server.url + "/coaching/agents/a103").status == 404  # sarah's account is agent a001
+        browser.close()

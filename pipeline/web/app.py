@@ -81,6 +81,7 @@ def create_app(db_path: str | Path, secret_key: str | None = None, wait_s: float
     for router in (auth.router, queue.router, calls.router, audio.router, disputes.router, calibration.router,
                    scorecards.router):
         app.include_router(router)
+    from pipeline.web.routers import coaching; app.include_router(coaching.router)  # agent reports, trends, coaching log
     return app
 
 
