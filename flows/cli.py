@@ -7,18 +7,19 @@ Usage mistakes are caught before Prefect starts or anything is created: one line
 """
 from __future__ import annotations
 
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+import pandas as pd
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from pipeline.audio.models import ModelNotAvailable, resolve_model
 from pipeline.cli.common import (
-    EXIT_BUSY, EXIT_CALLS_FAILED, EXIT_STORAGE, check_database_for_writing, console, db_option, errors, fail, fmt, resolve_db,
-    scorecard_or_exit,
+    EXIT_BUSY, EXIT_CALLS_FAILED, EXIT_STORAGE, check_database_for_writing, console, db_option, errors, fail, print_table,
+    resolve_db, scorecard_or_exit, tidy_help,
 )
 from pipeline.cli.main import app
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD
@@ -60,7 +61,7 @@ AgentChannelOption = typer.Option(Channel.left, help="Agent's channel in stereo 
 LanguageOption = typer.Option(None, help="Language code for every call (default: detect per call).")
 ConcurrencyOption = typer.Option(2, min=1, help="Calls transcribed at the same time.")
 MinHoldOption = typer.Option(20.0, min=1.0, help="Seconds without agent speech that make a hold.")
-RetentionOption = typer.Option(None, min=0, help="After scoring, purge transcripts older than this.")
+RetentionOption = typer.Option(None, min=0, help="After scoring, purge the transcripts of calls older than this many days (scores stay).")
 
 
 @app.command()
@@ -84,6 +85,7 @@ def score(
     is marked Cancelled, one line says what was saved, and the exit code is 128 + the signal's
     number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (129 for SIGHUP).
     """
+    started = time.monotonic()  # the whole command: the summary's time is the time the user waited
     database = resolve_db(db)
     check_inputs(recordings, manifest, model, scorecard, database)
     from flows.schedule import OneOffRun, ServeError
@@ -111,19 +113,19 @@ def score(
             fail(str(exc), EXIT_BUSY)
         except StorageError as exc:
             fail(f"{exc}; what was saved before it is whole: run again once there is room", EXIT_STORAGE)
-    table = Table(title=f"Run {outcome['run_id']}", title_justify="left", header_style="bold")
-    for column in ("call", "agent", "status", "score", "flagged", "why"):
-        table.add_column(column, overflow="fold")
-    for call in outcome["calls"]:
-        style = "red" if call["status"] == "failed" else ("yellow" if call["flagged"] else "")
-        table.add_row(escape(call["call_id"]), escape(call["agent_id"]), call["status"], fmt(call["score"]),
-                      "yes" if call["flagged"] else "", escape(call["detail"]), style=style)
-    console.print(table)
+    if outcome["calls"]:
+        print_table(pd.DataFrame([{"call_id": c["call_id"], "agent_id": c["agent_id"], "status": c["status"],
+                                   "score": c["score"], "flagged": c["flagged"], "why": c["detail"]} for c in outcome["calls"]]),
+                    f"Run {outcome['run_id']}")
+    else:
+        console.print(f"Nothing new to score in {escape(str(recordings))}: "
+                      f"{outcome['skipped']} recording(s) already scored or waiting for a change.", soft_wrap=True)
     for warning in outcome["warnings"]:
-        console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
+        console.print(f"[yellow]warning: {escape(warning)}[/yellow]", soft_wrap=True)
     console.print(
         f"scored {outcome['scored']}, failed {outcome['failed']}, skipped {outcome['skipped']} "
-        f"(already scored), flagged {outcome['flagged']}, in {outcome['wall_s']} s. Database: {escape(str(database))}"
+        f"(already scored), flagged {outcome['flagged']}, in {time.monotonic() - started:.1f} s. Database: {escape(str(database))}",
+        soft_wrap=True,
     )
     if outcome["failed"]:
         raise typer.Exit(EXIT_CALLS_FAILED)
@@ -179,6 +181,8 @@ def serve(
         pass
     console.print("Stopped.")
 
+
+tidy_help(app)  # score and serve too: plain usage lines, no <bool> on flags
 
 if __name__ == "__main__":  # pragma: no cover
     app()

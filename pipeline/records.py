@@ -178,6 +178,7 @@ class CallScore:
     items: tuple[ItemResult, ...]
     findings: tuple[Finding, ...]
     band: Optional[str] = None
+    hold_limit_s: Optional[float] = None  # the scorecard's hold standard, stored with its version for the views
 
 
 @dataclass

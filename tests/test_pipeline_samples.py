@@ -166,7 +166,7 @@ def test_agent_scorecards(request, which):
     if which == "fast":
         assert {"a001", "a002", "a003"} <= set(weekly.agent_id)
     assert weekly.calls.sum() == scored
-    assert weekly.holds_over_60s.sum() == sum(sum(h["duration_s"] > 60 for h in LABELS[c]["expected_holds"]) for c in samples)
+    assert weekly.holds_over_limit.sum() == sum(sum(h["duration_s"] > 60 for h in LABELS[c]["expected_holds"]) for c in samples)
     daily = store.query("SELECT * FROM agent_scorecards WHERE period = 'day'")
     assert daily.calls.sum() == scored
     rates = store.query("SELECT * FROM agent_item_pass_rates WHERE period = 'week'")

@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import EXIT_BUSY, console, db_option, errors, fail, open_reader, resolve_db, table
+from pipeline.cli.common import EXIT_BUSY, Format, console, db_option, emit, errors, fail, format_option, open_reader, resolve_db
 from pipeline.store import reads
 from pipeline.store.database import NoDatabase, StorageError, Store, StoreBusy
 
@@ -69,14 +69,14 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(db: Optional[Path] = db_option()) -> None:
+def users_list(db: Optional[Path] = db_option(), out: Format = format_option()) -> None:
     """The accounts: name, role, agent, disabled."""
     frame = reads.user_accounts(open_reader(db))
-    console.print(table(frame, "Users") if not frame.empty else "No users yet: add one with `callqa users add NAME --role reviewer`.")
+    emit(frame, out, "Users", empty="No users yet: add one with `callqa users add NAME --role reviewer`.")
 
 
 @users_app.command("disable")
-def users_disable(username: str, db: Optional[Path] = db_option()) -> None:
+def users_disable(username: str = typer.Argument(..., help="The account to disable."), db: Optional[Path] = db_option()) -> None:
     """Disable an account: its sessions end at their next request. `users add` enables it again."""
     from pipeline.store.writes import set_user_disabled
 

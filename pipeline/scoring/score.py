@@ -106,4 +106,20 @@ def score_call(
         items=tuple(results),
         findings=tuple(sorted(findings, key=lambda f: f.start)),
         band=scorecard.band(score),
+        hold_limit_s=hold_limit(scorecard),
     )
+
+
+def hold_limit(scorecard) -> float | None:
+    """The longest hold the scorecard allows (its strictest hold_duration rule, nested ones too),
+    or None: stored with the version, so reports count holds over the scorecard's own standard."""
+    def limits(rule: dict):
+        if rule.get("kind") == "hold_duration":
+            yield float(rule["max_s"])
+        for value in rule.values():
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, dict):
+                    yield from limits(child)
+
+    found = [limit for item in scorecard.items for limit in limits(item.rule.model_dump())]
+    return min(found) if found else None

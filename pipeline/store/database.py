@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import time
 from contextlib import contextmanager
@@ -37,6 +38,11 @@ from pipeline.settings import default_db
 def schema_sql() -> str:
     """The schema (tables and views), shipped as package data beside this module."""
     return resources.files("pipeline.store").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def schema_stamp() -> str:
+    """A hash of the schema: a database stamped with another one has not been migrated to it yet."""
+    return hashlib.sha256(schema_sql().encode("utf-8")).hexdigest()[:16]
 
 
 class StoreBusy(RuntimeError):
@@ -77,6 +83,7 @@ class Store:
         if read_only:
             if not self.path.is_file():
                 raise NoDatabase(f"no callqa database at {self.path}: run `callqa score` first, or pass --db")
+            self._migrate_if_outdated()
             return
         if self.path.is_dir():
             raise StorageError(f"{self.path} is a directory, not a database file: pass --db FOLDER/callqa.duckdb")
@@ -84,8 +91,33 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create the database folder {self.path.parent}: {exc.strerror}") from None
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Apply the schema (CREATE ... IF NOT EXISTS, ALTER ... IF NOT EXISTS, backfills that insert
+        only what is missing): idempotent, so it brings any earlier database up to date."""
         with self.transaction() as con:
             con.execute(schema_sql())
+            con.execute("DELETE FROM callqa_schema")
+            con.execute("INSERT INTO callqa_schema VALUES (?)", [schema_stamp()])
+
+    def _migrate_if_outdated(self) -> None:
+        """A reader of a database written by an earlier callqa migrates it once (new tables and
+        views, no data changed), so read commands never meet a missing table. A file that cannot
+        be written (read-only media) is read as it is."""
+        try:
+            with self.connect(read_only=True) as con:
+                stamp = con.execute("SELECT max(stamp) FROM callqa_schema").fetchone()[0]
+        except duckdb.CatalogException:
+            stamp = None
+        except (duckdb.Error, StorageError):
+            return  # not readable as a database: the caller's first read says why
+        if stamp == schema_stamp():
+            return
+        try:
+            self._migrate()
+        except StorageError:
+            pass
 
     # --- locks ---------------------------------------------------------------------------------
 

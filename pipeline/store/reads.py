@@ -7,9 +7,14 @@ defined in `schema.sql` and are the documented interface for other tools too.
 from __future__ import annotations
 
 import json
+import os
+import re
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 
 from pipeline.records import Hold, Metrics, Utterance, Word
@@ -81,37 +86,117 @@ def transcribed_calls(store: Store, since: Optional[datetime] = None) -> list[di
 
 # --- what people ask ----------------------------------------------------------------------------
 
-def agent_scorecards(store: Store, period: str) -> pd.DataFrame:
-    """Per agent and day or week: calls, average score, flags, handle time, holds."""
-    return store.query(
-        "SELECT * EXCLUDE (period) FROM agent_scorecards WHERE period = ? ORDER BY period_start, agent_id", [period]
-    )
+def scorecard_ids(store: Store) -> list[str]:
+    """The scorecards that have results in this database."""
+    return list(store.query("SELECT DISTINCT scorecard_id FROM call_scores ORDER BY 1").scorecard_id)
 
 
-def item_pass_rates(store: Store, period: str) -> pd.DataFrame:
-    """Per agent, period and scorecard item: the share of applicable calls that passed."""
-    return store.query(
-        "SELECT period_start, agent_id, scorecard_id, item_id, pass_rate FROM agent_item_pass_rates "
-        "WHERE period = ? ORDER BY period_start, agent_id",
-        [period],
-    )
+def _agent_clause(column_id: str, column_name: str) -> str:
+    """An agent filter that takes the id or the name (any case): a lead knows names."""
+    return f"({column_id} = ? OR lower({column_name}) = lower(?))"
 
 
-def call_list(store: Store, flagged: bool = False, agent: Optional[str] = None, limit: int = 200) -> pd.DataFrame:
-    """Calls, failed first then lowest score first, with why each was flagged or failed."""
-    where, params = ["TRUE"], []
-    if flagged:
-        where.append("o.flagged")
+def agent_scorecards(store: Store, period: str, scorecard: Optional[str] = None, agent: Optional[str] = None) -> pd.DataFrame:
+    """Per agent, day or week and scorecard: calls, average score, flags, handle time, holds (over
+    the scorecard version's own hold limit)."""
+    where, params = ["period = ?"], [period]
+    if scorecard:
+        where.append("scorecard_id = ?"); params.append(scorecard)
     if agent:
-        where.append("c.agent_id = ?")
-        params.append(agent)
+        where.append(_agent_clause("agent_id", "agent_name")); params += [agent, agent]
     return store.query(
-        f"""SELECT c.call_id, c.agent_id, c.status, o.score, o.flagged,
-                   coalesce(c.error, array_to_string(o.flag_reasons, '; ')) AS why, c.duration_s
-            FROM calls c LEFT JOIN call_overview o USING (call_id)
-            WHERE {' AND '.join(where)} ORDER BY c.status DESC, o.score NULLS FIRST, c.call_id LIMIT ?""",
-        params + [limit],
-    )
+        f"SELECT * EXCLUDE (period) FROM agent_scorecards WHERE {' AND '.join(where)} ORDER BY period_start, agent_id, scorecard_id",
+        params)
+
+
+def item_pass_rates(store: Store, period: str, scorecard: Optional[str] = None, agent: Optional[str] = None) -> pd.DataFrame:
+    """Per agent, period, scorecard and item: the percentage of applicable calls that passed and how
+    many calls that is; items in the scorecard's order."""
+    where, params = ["r.period = ?"], [period]
+    if scorecard:
+        where.append("r.scorecard_id = ?"); params.append(scorecard)
+    if agent:
+        where.append(_agent_clause("r.agent_id", "n.agent_name")); params += [agent, agent]
+    return store.query(
+        f"""WITH names AS (SELECT agent_id, any_value(agent_name) AS agent_name FROM calls GROUP BY 1),
+                 item_order AS (SELECT scorecard_id, unnest(item_ids) AS item_id, generate_subscripts(item_ids, 1) AS pos
+                                FROM (SELECT scorecard_id, arg_max(item_ids, first_scored_at) AS item_ids
+                                      FROM scorecard_versions GROUP BY 1))
+            SELECT r.period_start, r.agent_id, n.agent_name, r.scorecard_id, r.item_id,
+                   round(100 * r.pass_rate, 1) AS pass_rate_pct, r.applicable_calls
+            FROM agent_item_pass_rates r LEFT JOIN names n USING (agent_id)
+            LEFT JOIN item_order o USING (scorecard_id, item_id)
+            WHERE {' AND '.join(where)}
+            ORDER BY r.period_start, r.agent_id, r.scorecard_id, o.pos NULLS LAST, r.item_id""",
+        params)
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """What `callqa calls` lists; empty values filter nothing. `until` is inclusive (the whole day)."""
+
+    flagged: bool = False
+    failed: bool = False          # only recordings that could not be scored
+    agent: Optional[str] = None   # id or name
+    scorecard: Optional[str] = None
+    item: Optional[str] = None    # only calls that failed this item
+    since: Optional[datetime] = None
+    until: Optional[datetime] = None
+
+
+def why(error: Optional[str], flag_reasons, failed_items) -> str:
+    """Why a call needs a look: a failed recording's error; else its flag reasons, then every failed
+    item the flags do not already name (so an unflagged call that failed an item says which)."""
+    listed = lambda value: list(value) if isinstance(value, (list, tuple, np.ndarray)) else []  # noqa: E731 (NULL arrives as NA)
+    if isinstance(error, str) and error:
+        return error
+    reasons = [str(r) for r in listed(flag_reasons)]
+    named = " ".join(reasons)
+    for entry in listed(failed_items):
+        item = str(entry).split(":", 1)[0]
+        if not re.search(rf"(?<![\w]){re.escape(item)}(?![\w])", named):
+            reasons.append(str(entry))
+    return "; ".join(reasons)
+
+
+def call_list(store: Store, flt: CallFilter = CallFilter(), limit: int = 200) -> tuple[pd.DataFrame, dict]:
+    """Calls with date, agent, scorecard, score and why; failed recordings first (so a limit never
+    hides them), then lowest score, newest. Returns the rows and counts of what matched
+    (`matching`, `failed`) before the limit."""
+    where, params = ["TRUE"], []
+    if flt.flagged:
+        where.append("s.flagged")
+    if flt.failed:
+        where.append("c.status = 'failed'")
+    if flt.agent:
+        where.append(_agent_clause("c.agent_id", "c.agent_name")); params += [flt.agent, flt.agent]
+    if flt.scorecard:
+        where.append("(s.scorecard_id = ? OR c.status = 'failed')"); params.append(flt.scorecard)
+    if flt.item:
+        where.append("list_contains(f.failed_ids, ?)"); params.append(flt.item)
+    if flt.since is not None:
+        where.append("coalesce(c.started_at, c.processed_at) >= ?"); params.append(flt.since)
+    if flt.until is not None:
+        where.append("coalesce(c.started_at, c.processed_at) < CAST(? AS DATE) + INTERVAL 1 DAY"); params.append(flt.until)
+    frame = store.query(
+        f"""WITH f AS (
+                SELECT call_id, scorecard_id, scorecard_version,
+                       list(item_id || ': ' || coalesce(reason, 'failed') ORDER BY rowid) AS failed_items,
+                       list(item_id) AS failed_ids
+                FROM item_results WHERE outcome = 'fail' GROUP BY ALL)
+            SELECT c.call_id, coalesce(c.started_at, c.processed_at) AS date, c.agent_id, c.agent_name,
+                   s.scorecard_id AS scorecard, s.scorecard_version, c.status, s.score, coalesce(s.flagged, false) AS flagged,
+                   c.error, s.flag_reasons, f.failed_items, c.duration_s,
+                   count(*) OVER () AS matching, count(*) FILTER (WHERE c.status = 'failed') OVER () AS matching_failed
+            FROM calls c LEFT JOIN latest_scores s USING (call_id)
+            LEFT JOIN f USING (call_id, scorecard_id, scorecard_version)
+            WHERE {' AND '.join(where)}
+            ORDER BY c.status = 'failed' DESC, s.score NULLS FIRST, date DESC, c.call_id, s.scorecard_id LIMIT ?""",
+        params + [limit])
+    counts = {"matching": int(frame.matching.iloc[0]) if len(frame) else 0,
+              "failed": int(frame.matching_failed.iloc[0]) if len(frame) else 0}
+    frame["why"] = [why(e, r, i) for e, r, i in zip(frame.error, frame.flag_reasons, frame.failed_items)]
+    return frame.drop(columns=["error", "flag_reasons", "failed_items", "matching", "matching_failed"]), counts
 
 
 def call_record(store: Store, call_id: str) -> pd.DataFrame:
@@ -119,26 +204,55 @@ def call_record(store: Store, call_id: str) -> pd.DataFrame:
     return store.query("SELECT * FROM calls WHERE call_id = ?", [call_id])
 
 
-def call_latest_scores(store: Store, call_id: str) -> pd.DataFrame:
-    return store.query("SELECT * FROM latest_scores WHERE call_id = ?", [call_id])
+def _scorecard_clause(scorecard: Optional[str], column: str = "scorecard_id") -> tuple[str, list]:
+    return (f" AND {column} = ?", [scorecard]) if scorecard else ("", [])
 
 
-def call_items(store: Store, call_id: str) -> pd.DataFrame:
-    """Item results of the call's latest scoring, with the reason for each."""
+def call_latest_scores(store: Store, call_id: str, scorecard: Optional[str] = None) -> pd.DataFrame:
+    """The call's newest score against each scorecard (or one)."""
+    extra, params = _scorecard_clause(scorecard)
+    return store.query(f"SELECT * FROM latest_scores WHERE call_id = ?{extra} ORDER BY scorecard_id", [call_id] + params)
+
+
+def call_items(store: Store, call_id: str, scorecard: Optional[str] = None) -> pd.DataFrame:
+    """Item results of the call's latest scoring(s), in the scorecard's order, with each reason."""
+    extra, params = _scorecard_clause(scorecard, "r.scorecard_id")
     return store.query(
-        "SELECT r.item_id, r.outcome, r.weight, r.reason FROM item_results r JOIN latest_scores s "
-        "USING (call_id, scorecard_id, scorecard_version) WHERE call_id = ?", [call_id])
+        f"""SELECT r.scorecard_id, r.item_id, r.outcome, r.weight, r.reason
+            FROM item_results r JOIN latest_scores s USING (call_id, scorecard_id, scorecard_version)
+            LEFT JOIN scorecard_versions v USING (scorecard_id, scorecard_version)
+            WHERE call_id = ?{extra}
+            ORDER BY r.scorecard_id, coalesce(list_position(v.item_ids, r.item_id), 1000), r.rowid""",
+        [call_id] + params)
 
 
-def call_findings(store: Store, call_id: str) -> pd.DataFrame:
-    """Evidence of the call's latest scoring: who said what, when, how sure Whisper was."""
+def call_findings(store: Store, call_id: str, scorecard: Optional[str] = None) -> pd.DataFrame:
+    """Evidence of the call's latest scoring(s): who said what, when, how sure Whisper was."""
+    extra, params = _scorecard_clause(scorecard, "f.scorecard_id")
     return store.query(
         "SELECT f.* FROM findings f JOIN latest_scores s USING (call_id, scorecard_id, scorecard_version) "
-        "WHERE call_id = ? ORDER BY start_s", [call_id])
+        f"WHERE call_id = ?{extra} ORDER BY start_s", [call_id] + params)
 
 
-def call_holds(store: Store, call_id: str) -> pd.DataFrame:
-    return store.query("SELECT * FROM hold_details WHERE call_id = ? ORDER BY hold_idx", [call_id])
+def call_holds(store: Store, call_id: str, scorecard: Optional[str] = None) -> pd.DataFrame:
+    """The call's holds with what the agent did around them, per scorecard; `hold` numbers them
+    from 1, as reasons do ("hold 1"), beside the stored 0-based `hold_idx`."""
+    extra, params = _scorecard_clause(scorecard)
+    return store.query(f"SELECT hold_idx + 1 AS hold, * FROM hold_details WHERE call_id = ?{extra} "
+                       "ORDER BY scorecard_id, hold_idx", [call_id] + params)
+
+
+def resolve_audio_path(source_path: Optional[str], recordings_dir: Optional[str], database: Path) -> Optional[str]:
+    """A call's recording as an absolute path. New rows store it absolute; an old row's relative
+    path was relative to wherever `callqa score` ran, so it is looked for there, beside the
+    database and in the folder above it, first found wins (else taken from here)."""
+    if not source_path or os.path.isabs(source_path):
+        return source_path
+    for base in (Path.cwd(), database.parent, database.parent.parent, Path(recordings_dir or ".").parent):
+        candidate = (base / source_path).resolve()
+        if candidate.exists():
+            return str(candidate)
+    return os.path.abspath(source_path)
 
 
 def call_metrics(store: Store, call_id: str) -> pd.DataFrame:
@@ -149,12 +263,23 @@ def call_utterances(store: Store, call_id: str) -> pd.DataFrame:
     return store.query("SELECT * FROM utterances WHERE call_id = ? ORDER BY start_s, idx", [call_id])
 
 
-def scorecard_versions(store: Store, scorecard_id: str) -> pd.DataFrame:
-    """Versions of a scorecard that have results, newest first."""
+def scorecard_versions(store: Store, scorecard_id: Optional[str] = None) -> pd.DataFrame:
+    """Versions of each scorecard (or one) that have results, newest first: when each first and
+    last scored, how many calls, its hold limit and how many items."""
+    extra, params = _scorecard_clause(scorecard_id, "s.scorecard_id")
     return store.query(
-        "SELECT scorecard_version, max(scored_at) AS last FROM call_scores WHERE scorecard_id = ? GROUP BY 1 ORDER BY last DESC",
-        [scorecard_id],
-    )
+        f"""SELECT s.scorecard_id, s.scorecard_version, coalesce(min(v.first_scored_at), min(s.scored_at)) AS first_scored,
+                   max(s.scored_at) AS last_scored, count(DISTINCT s.call_id) AS calls,
+                   any_value(v.hold_limit_s) AS hold_limit_s, any_value(len(v.item_ids)) AS items
+            FROM call_scores s LEFT JOIN scorecard_versions v USING (scorecard_id, scorecard_version)
+            WHERE TRUE{extra} GROUP BY 1, 2 ORDER BY s.scorecard_id, last_scored DESC""",
+        params)
+
+
+def resolve_version(store: Store, scorecard_id: str, given: str) -> Optional[str]:
+    """The full version a user means by `given` (the version or a unique start of it), or None."""
+    versions = [v for v in scorecard_versions(store, scorecard_id).scorecard_version if v.startswith(given)]
+    return versions[0] if len(versions) == 1 else None
 
 
 def predicted_items(store: Store, scorecard_id: str) -> pd.DataFrame:
@@ -193,7 +318,7 @@ def compare_versions(store: Store, scorecard_id: str, old: str, new: str) -> pd.
 # Filters arrive from web forms: every value is bound as a parameter; sort keys and directions are
 # looked up in fixed tables, never formatted into SQL.
 
-from dataclasses import dataclass, field  # noqa: E402  (used only by the workbench queries below)
+from dataclasses import field  # noqa: E402  (used only by the workbench queries below)
 
 REASON_KINDS = ("uncertain", "auto-fail", "item failed", "low score", "low confidence", "no agent speech", "other")
 """What a flag reason is about, for the queue's reason filter (from the text `score_call` writes)."""

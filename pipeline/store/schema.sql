@@ -150,6 +150,35 @@ ALTER TABLE calls ADD COLUMN IF NOT EXISTS recordings_dir VARCHAR;     -- the fo
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS file_size BIGINT;           -- size and mtime when scored: unchanged files are not re-hashed
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS file_mtime DOUBLE;   -- performance band, when the scorecard has bands
 
+-- What each scorecard version stood for, written with its first scores: the items in the
+-- scorecard's order and the standards the views apply (the hold limit of its hold_duration rule),
+-- so a view never hard-codes a standard that the scorecard sets.
+CREATE TABLE IF NOT EXISTS scorecard_versions (
+    scorecard_id      VARCHAR NOT NULL,
+    scorecard_version VARCHAR NOT NULL,
+    item_ids          VARCHAR[],        -- in the scorecard's order
+    hold_limit_s      DOUBLE,           -- the longest hold its hold_duration rule allows; NULL without one
+    first_scored_at   TIMESTAMP,
+    PRIMARY KEY (scorecard_id, scorecard_version)
+);
+
+-- A database scored before that table: each version recovered from its results, as well as they
+-- tell it (items in the order they were stored; the hold limit from the hold_duration reason,
+-- "... over 60 s: ..." or "... (standard 60 s)"; NULL when no call of it had a hold).
+INSERT INTO scorecard_versions
+SELECT s.scorecard_id, s.scorecard_version,
+       (SELECT list(item_id ORDER BY first_row) FROM (
+            SELECT item_id, min(rowid) AS first_row FROM item_results i
+            WHERE i.scorecard_id = s.scorecard_id AND i.scorecard_version = s.scorecard_version GROUP BY item_id)),
+       (SELECT max(TRY_CAST(coalesce(nullif(regexp_extract(reason, 'hold\(s\) over ([0-9.]+) s:', 1), ''),
+                                     nullif(regexp_extract(reason, '\(standard ([0-9.]+) s\)$', 1), '')) AS DOUBLE))
+        FROM item_results i WHERE i.scorecard_id = s.scorecard_id AND i.scorecard_version = s.scorecard_version),
+       min(s.scored_at)
+FROM call_scores s
+WHERE NOT EXISTS (SELECT 1 FROM scorecard_versions v
+                  WHERE v.scorecard_id = s.scorecard_id AND v.scorecard_version = s.scorecard_version)
+GROUP BY s.scorecard_id, s.scorecard_version;
+
 -- === Reviewer workbench (pipeline/web): people, their verdicts, disputes ========================
 -- Human decisions live beside the machine's rows and never change them: a review is a new row
 -- (history kept), the newest review of an item is the item's final result.
@@ -240,8 +269,9 @@ SELECT s.call_id, s.scorecard_id, s.scorecard_version, s.score AS machine_score,
        coalesce(f.reviewed_items, 0) > 0 AS reviewed, coalesce(f.reviewed_items, 0) AS reviewed_items
 FROM latest_scores s LEFT JOIN f USING (call_id, scorecard_id, scorecard_version);
 
--- Agent scorecards per day and per week, on final results (reviewed where reviewed).
--- Replaces the machine-only definition above; the columns are the same plus `reviewed_calls`.
+-- Agent scorecards per day and per week, on final results (reviewed where reviewed), one row per
+-- agent, period and scorecard. The hold standard is the scorecard version's own (`hold_limit_s`
+-- from scorecard_versions): `holds_over_limit` counts the holds longer than it.
 CREATE OR REPLACE VIEW agent_scorecards AS
 WITH periods AS (
     SELECT 'day' AS period, date_trunc('day', o.call_time) AS period_start, o.*, fs.score AS final_score, fs.reviewed
@@ -250,11 +280,13 @@ WITH periods AS (
     SELECT 'week' AS period, date_trunc('week', o.call_time) AS period_start, o.*, fs.score AS final_score, fs.reviewed
     FROM call_overview o LEFT JOIN final_call_scores fs USING (call_id, scorecard_id, scorecard_version)
 ), hold_stats AS (
-    SELECT call_id, scorecard_version, count(*) AS holds,
-           count(*) FILTER (WHERE duration_s > 60) AS holds_over_60s,
-           count(*) FILTER (WHERE NOT acknowledged) AS holds_without_apology,
-           sum(duration_s) AS hold_s, max(duration_s) AS longest_hold_s
-    FROM hold_details GROUP BY ALL
+    SELECT h.call_id, h.scorecard_id, h.scorecard_version, count(*) AS holds,
+           any_value(v.hold_limit_s) AS hold_limit_s,
+           count(*) FILTER (WHERE h.duration_s > v.hold_limit_s) AS holds_over_limit,
+           count(*) FILTER (WHERE NOT h.acknowledged) AS holds_without_apology,
+           sum(h.duration_s) AS hold_s, max(h.duration_s) AS longest_hold_s
+    FROM hold_details h LEFT JOIN scorecard_versions v USING (scorecard_id, scorecard_version)
+    GROUP BY h.call_id, h.scorecard_id, h.scorecard_version
 )
 SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id,
        any_value(p.agent_name) AS agent_name, p.scorecard_id,
@@ -265,10 +297,13 @@ SELECT p.period, CAST(p.period_start AS DATE) AS period_start, p.agent_id,
        CAST(coalesce(sum(h.holds), 0) AS INTEGER) AS holds,
        round(sum(h.hold_s) / nullif(sum(h.holds), 0), 1) AS avg_hold_s,
        coalesce(max(h.longest_hold_s), 0) AS longest_hold_s,
-       CAST(coalesce(sum(h.holds_over_60s), 0) AS INTEGER) AS holds_over_60s,
+       max(coalesce(h.hold_limit_s, v.hold_limit_s)) AS hold_limit_s,
+       CAST(coalesce(sum(h.holds_over_limit), 0) AS INTEGER) AS holds_over_limit,
        CAST(coalesce(sum(h.holds_without_apology), 0) AS INTEGER) AS holds_without_apology,
        count(*) FILTER (WHERE p.reviewed) AS reviewed_calls
-FROM periods p LEFT JOIN hold_stats h ON h.call_id = p.call_id AND h.scorecard_version = p.scorecard_version
+FROM periods p
+LEFT JOIN hold_stats h ON h.call_id = p.call_id AND h.scorecard_id = p.scorecard_id AND h.scorecard_version = p.scorecard_version
+LEFT JOIN scorecard_versions v ON v.scorecard_id = p.scorecard_id AND v.scorecard_version = p.scorecard_version
 GROUP BY p.period, p.period_start, p.agent_id, p.scorecard_id;
 
 -- Pass rate of each item per agent and period, on final results (replaces the definition above).
@@ -286,6 +321,10 @@ FROM periods p JOIN final_item_results r
   ON r.call_id = p.call_id AND r.scorecard_id = p.scorecard_id AND r.scorecard_version = p.scorecard_version
 GROUP BY ALL;
 
+-- Which schema the file was last brought up to (a hash of this file): a reader that finds an
+-- older one applies this file once, so a database from an earlier callqa gains new tables and
+-- views before anything reads them.
+CREATE TABLE IF NOT EXISTS callqa_schema (stamp VARCHAR NOT NULL);
 
 -- === Coaching (pipeline/coaching): who belongs to which team, and the coaching log ==============
 -- Teams are an organisation's structure, not a property of a call: the roster says which team and

@@ -27,7 +27,7 @@ from pipeline.store.database import Store
 
 CHILD_TABLES = ("utterances", "holds", "metrics", "redactions")
 SCORE_TABLES = ("findings", "item_results", "call_scores")
-CALL_TABLES = ("calls",) + CHILD_TABLES + SCORE_TABLES
+CALL_TABLES = ("calls",) + CHILD_TABLES + SCORE_TABLES + ("scorecard_versions",)
 
 
 def _now() -> datetime:
@@ -36,11 +36,17 @@ def _now() -> datetime:
 
 # --- rows (pure) --------------------------------------------------------------------------------
 
+def _absolute(path: str) -> str:
+    """A source path as absolute (recordings already are; an imported transcript's may be relative
+    to wherever `callqa import` ran), so `callqa show` names a file from any directory."""
+    return path if not path or os.path.isabs(path) else os.path.abspath(path)
+
+
 def call_row(result: CallResult, run_id: str = "", now: datetime | None = None) -> dict:
     """The `calls` row of one result (`attempts` is counted when it is saved)."""
     meta = result.meta
     return {
-        "call_id": printable(meta.call_id), "source_path": printable(meta.path), "file_sha256": result.file_sha256 or None,
+        "call_id": printable(meta.call_id), "source_path": printable(_absolute(meta.path)), "file_sha256": result.file_sha256 or None,
         "agent_id": meta.agent_id or "unknown", "agent_name": meta.agent_name or None,
         "department": meta.department or None, "queue": meta.queue or None, "call_type": meta.call_type or None,
         "started_at": meta.started_at,
@@ -70,6 +76,10 @@ def score_rows(call_id: str, score: CallScore, now: datetime) -> dict[str, list[
         "call_scores": [
             {**version, "score": score.score, "flagged": score.flagged, "band": score.band,
              "flag_reasons": list(score.flag_reasons), "scored_at": now}
+        ],
+        "scorecard_versions": [
+            {"scorecard_id": score.scorecard_id, "scorecard_version": score.scorecard_version,
+             "item_ids": [r.item_id for r in score.items], "hold_limit_s": score.hold_limit_s, "first_scored_at": now}
         ],
     }
 
@@ -115,6 +125,18 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
         con.unregister("incoming")
 
 
+def _remember_versions(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    """Record scorecard versions not seen before (the first scoring's row stays)."""
+    if frame.empty:
+        return
+    con.register("incoming", frame.drop_duplicates(["scorecard_id", "scorecard_version"]))
+    try:
+        con.execute("INSERT INTO scorecard_versions BY NAME SELECT * FROM incoming "
+                    "ON CONFLICT (scorecard_id, scorecard_version) DO NOTHING")
+    finally:
+        con.unregister("incoming")
+
+
 def _replace_call(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
     """Delete every row of the call in `frames`, then insert the frames (inside a transaction)."""
     calls = frames["calls"].copy()
@@ -125,7 +147,9 @@ def _replace_call(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame
         con.execute(f"DELETE FROM {table} WHERE call_id = ?", [call_id])
     _insert(con, "calls", calls)
     for table, frame in frames.items():
-        if table != "calls":
+        if table == "scorecard_versions":
+            _remember_versions(con, frame)
+        elif table != "calls":
             _insert(con, table, frame)
 
 
@@ -145,7 +169,7 @@ def save_scores(store: Store, scores: dict[str, CallScore]) -> None:
     if not scores:
         return
     now = _now()
-    rows: dict[str, list[dict]] = {table: [] for table in SCORE_TABLES}
+    rows: dict[str, list[dict]] = {table: [] for table in SCORE_TABLES + ("scorecard_versions",)}
     for call_id, score in scores.items():
         for table, table_rows in score_rows(call_id, score, now).items():
             rows[table].extend(table_rows)
@@ -160,6 +184,7 @@ def save_scores(store: Store, scores: dict[str, CallScore]) -> None:
                 "AND t.scorecard_id = r.scorecard_id AND t.scorecard_version = r.scorecard_version"
             )
         con.unregister("rescored")
+        _remember_versions(con, pd.DataFrame(rows.pop("scorecard_versions")))
         for table, table_rows in rows.items():
             _insert(con, table, pd.DataFrame(table_rows))
 
