@@ -314,5 +314,5 @@ def scorecard_check(path: Path = typer.Argument(..., help="Scorecard YAML file t
 
 register_corpus_commands(app)  # import, eval
 from pipeline.cli.review import register as register_review_commands; register_review_commands(app)  # review, users
-tidy_help(app)  # plain usage lines (RECORDINGS, not {recordings}) and no <bool> on flags
 from pipeline.cli.coaching import register as register_coaching_commands; register_coaching_commands(app)  # coach, trends, coach-log, export, generate
+tidy_help(app)  # plain usage lines (RECORDINGS, not {recordings}) and no <bool> on flags
