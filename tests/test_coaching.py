@@ -222,6 +222,7 @@ def test_callqa_coach_writes_html_and_pdf_rendered_to_images(history):
     assert len(pages) >= 2 and all(p.stat().st_size > 20_000 for p in pages)
 
 
+@pytest.mark.slow  # about 30 s on 2 busy cores: a live server, a browser, a PDF
 def test_the_review_app_shows_the_same_report_and_takes_a_coaching_session(history, tmp_path):
     """The web view in a real browser: a lead opens Sarah's report (the same article as the file),
     records a coaching session with the form, and sees the trends page; an agent sees only their own."""
