@@ -22,7 +22,8 @@ from pipeline.records import CallMeta, CallResult
 from pipeline.settings import DEFAULT_MODEL
 from pipeline.privacy.redact import Redactor
 from pipeline.scoring.score import score_call
-from pipeline.audio.transcribe import TranscribeOptions, assign_speakers, transcribe_channel
+from pipeline.scoring import roles
+from pipeline.audio.transcribe import TranscribeOptions, transcribe_channel
 
 
 @dataclass(frozen=True)
@@ -78,17 +79,12 @@ def process_call(
             result.file_sha256 = meta.sha256 or file_sha256(meta.path)
         result.channel_layout = audio.layout
         extra_flags: list[str] = list(audio.flags)  # channels that lie: same mix, stream titles
-        separable = True
         language = meta.language or options.transcribe.language
         with _timed(stages, "activity"):
             if audio.layout == "mono":
                 spans = activity.speech_spans(audio.mixed, options.activity)
                 parties = split_speakers(audio.mixed, spans)
                 agent_spans, customer_spans = parties.agent, parties.customer
-                separable = parties.separable
-                if not parties.separable:
-                    why = f" ({parties.reason})" if parties.reason else ""
-                    extra_flags.append(f"mono recording: agent and customer voices could not be told apart{why}")
             else:
                 agent_spans = activity.speech_spans(audio.agent, options.activity)
                 customer_spans = activity.speech_spans(audio.customer, options.activity)
@@ -99,14 +95,17 @@ def process_call(
             decode = replace(options.transcribe, language=language)
             if audio.layout == "mono":
                 mixed, language = transcribe_channel(model, audio.mixed, "agent", decode)
-                utterances = assign_speakers(mixed, agent_spans, customer_spans)
+                mono = roles.attribute(mixed, parties)  # who is the agent: from the words (mono calls)
+                utterances, agent_spans, customer_spans = mono.utterances, mono.agent, mono.customer
+                extra_flags.extend(mono.flags)
+                holds = activity.find_holds(agent_spans, customer_spans, options.activity)
             else:
                 agent_utts, language = transcribe_channel(model, audio.agent, "agent", decode)
                 decode = replace(decode, language=language)  # the customer speaks the agent's language
                 customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode) if customer_spans else ([], language)
                 utterances = sorted(agent_utts + customer_utts, key=lambda u: u.start)
         # Swapped channels: the agent's opening heard on the customer's side (pure, on the text).
-        swap = channels.swap_check(utterances) if separable and "outbound" not in meta.call_type.lower() else None
+        swap = channels.swap_check(utterances) if audio.layout != "mono" and "outbound" not in meta.call_type.lower() else None
         if swap is not None:
             extra_flags.append(swap.flag("voices" if audio.layout == "mono" else "channels"))
             if swap.swap:

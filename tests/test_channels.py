@@ -373,10 +373,11 @@ def raised_caller(tmp_path_factory):
     return agent, raised
 
 
-def test_two_similar_voices_on_mono_are_not_separable(raised_caller):
+def test_two_voices_of_similar_pitch_on_mono_are_told_apart_by_their_spectrum(raised_caller):
+    """Pitch alone flickered between these two; the voice features (MFCC) keep the turns
+    (the share of speech given to the right voice is measured in tests/test_mono.py)."""
     parties = _mono_parts(*raised_caller)
-    assert not parties.separable
-    assert parties.turns.flicker and "times a minute without a pause" in parties.reason
+    assert parties.separable and not parties.turns.flicker
 
 
 def test_two_real_voices_and_the_mono_sample_stay_separable():
