@@ -18,7 +18,7 @@ import spacy
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from pipeline.scoring.languages import Lemmatizer, number_words, stems_language
+from pipeline.scoring.languages import NOT_HEADS, Lemmatizer, number_words, stems_language
 from pipeline.scoring.patterns import NAME_NORM, NUM_NORM, compile_pattern
 from pipeline.records import Utterance
 from pipeline.scoring.rules import ANY_LANGUAGE, CallView, Hit, Verdict
@@ -51,7 +51,7 @@ class Detector:
                 lists = {name: self.scorecard.words(name, language) for name in self.scorecard.lists}
                 phrases = [p for item in self.scorecard.items for per_language in item.rule.phrase_sets().values()
                            for p in per_language.get(language, [])]
-                heads = [w for name, words in lists.items() if name != "number" for w in words]
+                heads = [w for name, words in lists.items() if name not in NOT_HEADS for w in words]
                 words = [w for words in lists.values() for w in words] + _plain_words(phrases)
                 lemmatizer = Lemmatizer.for_pack(language, words, heads, blank_nlp(language).Defaults.stop_words)
             self._lemmatizers[language] = lemmatizer

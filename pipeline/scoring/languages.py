@@ -56,6 +56,9 @@ ENDINGS: dict[str, tuple[tuple[str, ...], ...]] = {
 MIN_STEM = {"nb": 2, "nl": 2, "fi": 3, "lv": 3, "ms": 3}
 COMPOUNDING = {"nb", "nl", "fi", "lv"}
 MIN_PART = 3           # letters of each part of a compound
+# word lists whose words are never a compound's tail: numbers, and verbs ("teen", I do, would
+# otherwise end "osoitteenne", your address)
+NOT_HEADS = frozenset({"number", "action", "done"})
 
 _VOWELS = "aeiouyäöåæøāēīū"
 
@@ -200,4 +203,4 @@ class Lemmatizer:
         return None
 
 
-__all__ = ["ENDINGS", "NUMBER_FORMS", "Lemmatizer", "number_words", "stem", "stems_language"]
+__all__ = ["ENDINGS", "NOT_HEADS", "NUMBER_FORMS", "Lemmatizer", "number_words", "stem", "stems_language"]
