@@ -11,9 +11,13 @@ _LABEL_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _LOCAL_RE = re.compile(r"[a-z0-9._+'-]+")
 _TLDS = {"com", "net", "org", "edu", "gov", "info", "biz", "mail", "email", "online", "io",
          "app", "dev", "xyz", "name", "pro", "mobi", "shop", "tech", "cloud", "live", "co"}
-_DOT = {"dot", "period", "point", "punkt", "punt", "piste", "punkts", "titik", "."}
-_JOINERS = {"dot", "period", "point", "underscore", "dash", "hyphen", "punkt", "punt", "."}
-_AT = {"at", "@", "krøllalfa", "alfakrøll", "apenstaartje", "ät", "ätt"}
+# "dot", "underscore" and "at" as said in every supported language: nb punktum/prikk/understrek,
+# nl punt/laag streepje (streepje), fi piste/alaviiva/ät/miukumauku, lv punkts/apakšsvītra/et,
+# ms titik/garis bawah (bawah)
+_DOT = {"dot", "period", "point", "punkt", "punktum", "prikk", "punt", "piste", "punkts", "titik", "."}
+_JOINERS = {"dot", "period", "point", "underscore", "dash", "hyphen", "punkt", "punktum", "prikk", "punt", "piste",
+             "punkts", "titik", "understrek", "streepje", "alaviiva", "apakšsvītra", "."}
+_AT = {"at", "@", "krøllalfa", "alfakrøll", "apenstaartje", "ät", "ätt", "miukumauku", "kissanhäntä", "et"}
 _EMAIL_STOP = {
     "is", "it's", "its", "it", "my", "email", "e-mail", "mail", "address", "the", "a", "yes",
     "yeah", "sure", "so", "and", "that's", "that", "me", "to", "on", "you", "can", "please",

@@ -236,9 +236,41 @@ def _atoms(token: str, lex: dict) -> list[tuple]:
             out.append(words[p])
         elif len(parts) == 1 and _CODE_RE.fullmatch(p):
             out.append(("d", _NON_DIGIT.sub("", p)))   # alphanumeric code: its digits count
+        elif len(parts) == 1 and (pieces := _written_together(p, lex)):
+            out.extend(pieces)
         else:
             return [("brk",)]
     return out or [("fill",)]
+
+
+_CONNECTORS = ("og", "en", "ja")   # "tohundreogfemti", "tweehonderdeneen"
+
+
+def _written_together(word: str, lex: dict) -> Optional[list[tuple]]:
+    """A number written as one word with a hundred or a thousand in it, as Finnish, Dutch and
+    Norwegian write them ("kolmesataakolmekymmentäkahdeksan", "tweehonderdvijftig",
+    "tohundreogfemti"): its atoms, read as the separate words would be; None for any other
+    word. Only with a scale word, so that ordinary words made of short number words ("enten")
+    stay words."""
+    if len(word) < 6 or not word.isalpha():
+        return None
+    atoms = _segment(word, lex["words"])
+    if not atoms or len(atoms) < 2 or atoms[0][0] == "nil" or not any(a[0] == "scale" for a in atoms):
+        return None
+    return [a for a in atoms if a[0] != "nil"]
+
+
+def _segment(word: str, words: dict) -> Optional[list[tuple]]:
+    """``word`` as number words one after the other (longest first), or None."""
+    for cut in range(len(word), 1, -1):
+        head, rest = word[:cut], word[cut:]
+        atom = words.get(head) or (("nil",) if head in _CONNECTORS else None)
+        if atom is None:
+            continue
+        tail = _segment(rest, words) if rest else []
+        if tail is not None:
+            return [atom] + tail
+    return None
 
 
 def token_digits(tokens: Sequence[str], language: str = "en") -> list[Optional[str]]:
