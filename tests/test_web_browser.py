@@ -126,3 +126,25 @@ def test_an_agent_sees_their_own_calls_only(served, browser):
     assert page.locator("form.review").count() == 0  # read-only
     shot(page, "08-agent-call-read-only")
     page.close()
+
+
+def test_a_link_to_a_moment_marks_that_line_and_cues_the_player(served, browser):
+    """Coaching reports link to /calls/ID#t=SECONDS: the line said then is marked and in view, and
+    the player waits there (no autoplay: the reviewer presses play)."""
+    server, db = served
+    with Store(db).connect(read_only=True) as con:
+        start, text = con.execute(
+            "SELECT start_s, text FROM utterances WHERE call_id = ? AND speaker = 'agent' "
+            "ORDER BY start_s DESC LIMIT 1", [CALL]).fetchone()
+    page = browser.new_page(viewport={"width": 1400, "height": 700})
+    sign_in(page, server.url, "lena")
+    page.wait_for_url("**/queue**")
+    page.goto(server.url + f"/calls/{CALL}#t={start + 0.2:.1f}")
+    marked = page.locator("#transcript li.moment")
+    marked.wait_for()
+    assert marked.count() == 1 and text.split()[0] in marked.inner_text()
+    assert marked.is_visible()
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    assert abs(page.evaluate("document.getElementById('player').currentTime") - (start + 0.2)) < 1.0
+    shot(page, "09-moment-link")
+    page.close()

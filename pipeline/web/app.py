@@ -48,7 +48,8 @@ def create_app(db_path: str | Path, secret_key: str | None = None, wait_s: float
         response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if request.url.path.startswith(("/calls", "/queue", "/audio", "/disputes", "/calibration", "/scorecards")):
+        if request.url.path.startswith(("/calls", "/queue", "/audio", "/disputes", "/calibration", "/scorecards",
+                                          "/coaching")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

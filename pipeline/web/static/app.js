@@ -30,7 +30,30 @@
     }
   });
 
+  // A link to a moment (/calls/ID#t=SECONDS, from coaching reports): mark the transcript line
+  // said then, scroll to it and cue the player there. No autoplay: the reviewer presses play.
+  function cueMoment() {
+    var m = /^#t=([0-9.]+)$/.exec(window.location.hash);
+    if (!m) return;
+    var t = parseFloat(m[1]);
+    var lines = document.querySelectorAll("#transcript li[data-seek]");
+    var best = null;
+    for (var i = 0; i < lines.length; i++) {
+      if (parseFloat(lines[i].getAttribute("data-seek")) <= t + 0.5) best = lines[i];
+    }
+    if (best) {
+      best.classList.add("moment");
+      best.scrollIntoView({ block: "center" });
+    }
+    var p = player();
+    if (!p) return;
+    var cue = function () { p.currentTime = Math.max(0, t); };
+    if (p.readyState >= 1) cue(); else p.addEventListener("loadedmetadata", cue, { once: true });
+  }
+  window.addEventListener("hashchange", cueMoment);
+
   document.addEventListener("DOMContentLoaded", function () {
+    cueMoment();
     var p = player();
     if (!p) return;
     var svg = document.getElementById("timeline");
