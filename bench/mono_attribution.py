@@ -97,6 +97,9 @@ def main() -> int:
     ap.add_argument("--only", nargs="+", default=None)
     ap.add_argument("--no-eval", action="store_true", help="data/samples only")
     ap.add_argument("--json", type=Path, default=None, help="write the per-call rows here")
+    ap.add_argument("--share-only", action="store_true",
+                    help="only the share right: transcribe the mono mix alone (a third of the Whisper time), no stereo twin")
+    ap.add_argument("--only-eval", action="store_true", help="data/eval/audio only")
     args = ap.parse_args()
 
     from pipeline.audio import activity
@@ -105,12 +108,14 @@ def main() -> int:
     from pipeline.audio.models import load_model
     from pipeline.process import PipelineOptions, process_call
     from pipeline.records import CallMeta
+    from pipeline.scoring.roles import attribute
     from pipeline.scoring.scorecard import load_scorecard
+    from pipeline.audio.transcribe import transcribe_channel
 
     model = load_model(args.model, cpu_threads=args.threads)
     scorecard = load_scorecard()
     options = PipelineOptions(model=args.model, redact=False)
-    calls = stereo_calls(FOLDERS[:1] if args.no_eval else FOLDERS)
+    calls = stereo_calls(FOLDERS[:1] if args.no_eval else FOLDERS[1:] if args.only_eval else FOLDERS)
     if args.only:
         calls = [c for c in calls if c[0] in args.only]
     rows = []
@@ -127,19 +132,25 @@ def main() -> int:
             truth_c = activity.speech_spans(stereo.customer, options.activity)
             mono_audio = load_call(mono_path, "mono")
             parties = split_speakers(mono_audio.mixed, activity.speech_spans(mono_audio.mixed, options.activity))
-            mono = process_call(CallMeta(call_id=call_id + "_mono", path=str(mono_path), channel_layout="mono"), model, scorecard, options)
-            twin = process_call(CallMeta(call_id=call_id, path=str(path), channel_layout=layout), model, scorecard, options)
-            if mono.error or twin.error:
-                print(f"{call_id:42s} failed: {mono.error or twin.error}", flush=True)
-                continue
-            swapped = voice_roles(mono, parties)
-            agent, customer = (parties.customer, parties.agent) if swapped else (parties.agent, parties.customer)
+            if args.share_only:
+                words, _ = transcribe_channel(model, mono_audio.mixed, "agent", options.transcribe)
+                decided = attribute(words, parties)
+                agent, customer, flags = decided.agent, decided.customer, list(decided.flags)
+                items_s, same, differ = {}, [], {}
+            else:
+                mono = process_call(CallMeta(call_id=call_id + "_mono", path=str(mono_path), channel_layout="mono"), model, scorecard, options)
+                twin = process_call(CallMeta(call_id=call_id, path=str(path), channel_layout=layout), model, scorecard, options)
+                if mono.error or twin.error:
+                    print(f"{call_id:42s} failed: {mono.error or twin.error}", flush=True)
+                    continue
+                swapped = voice_roles(mono, parties)
+                agent, customer = (parties.customer, parties.agent) if swapped else (parties.agent, parties.customer)
+                items_m = {i.item_id: i.outcome for i in mono.score.items}
+                items_s = {i.item_id: i.outcome for i in twin.score.items}
+                same = [k for k in items_s if items_m.get(k) == items_s[k]]
+                differ = {k: f"{items_s[k]}->{items_m.get(k)}" for k in items_s if items_m.get(k) != items_s[k]}
+                flags = [f for f in mono.score.flag_reasons if f.startswith("mono recording")]
             right, wrong, judged = share_right(agent, customer, truth_a, truth_c, stereo.duration_s)
-            items_m = {i.item_id: i.outcome for i in mono.score.items}
-            items_s = {i.item_id: i.outcome for i in twin.score.items}
-            same = [k for k in items_s if items_m.get(k) == items_s[k]]
-            differ = {k: f"{items_s[k]}->{items_m.get(k)}" for k in items_s if items_m.get(k) != items_s[k]}
-            flags = [f for f in mono.score.flag_reasons if f.startswith("mono recording")]
             rows.append(dict(call=call_id, speech_s=round(judged, 1), right=round(right, 3), wrong=round(wrong, 3),
                              items_same=len(same), items=len(items_s), differ=differ, flagged=bool(flags),
                              flags=flags, seconds=round(time.perf_counter() - t0, 1)))
@@ -157,8 +168,9 @@ def main() -> int:
           f"{len(sure)} calls not flagged ({sure_speech:.0f} s): "
           + (f"{sum(r['right'] * r['speech_s'] for r in sure) / sure_speech:.3f}" if sure_speech else "n/a")
           + f"; flagged {len(rows) - len(sure)}: {', '.join(r['call'] for r in rows if r['flagged']) or 'none'}")
-    print(f"items the same on mono as on stereo: {items_same} / {items} ({items_same / max(items, 1):.3f}); "
-          f"calls with every item the same: {sum(r['items_same'] == r['items'] for r in rows)} / {len(rows)}")
+    if items:
+        print(f"items the same on mono as on stereo: {items_same} / {items} ({items_same / max(items, 1):.3f}); "
+              f"calls with every item the same: {sum(r['items_same'] == r['items'] for r in rows)} / {len(rows)}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

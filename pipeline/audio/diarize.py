@@ -4,15 +4,18 @@ Mono recordings are where commercial tools mix the parties up. The split here is
 two-speaker telephone recipe, in plain numpy:
 
 1. **Windows**: the speech (Silero VAD spans) cut into 1.5 s windows, each described by the mean
-   and spread of its voice features (MFCCs and loudness, `voices.py`).
-2. **Two voices**: the windows clustered in two (k-means from the two ends of the main axis).
+   and spread of its spectral features (MFCCs and loudness) and its median pitch (`voices.py`).
+2. **Two voices**: the windows split in two by spectral clustering (cosine affinities between
+   windows, the sign of the graph's Fiedler vector).
 3. **Turns**: a Gaussian mixture per voice, trained on its frames, scores every 10 ms frame; a
    Viterbi pass turns the scores into turns, where changing speaker inside continuous speech
    costs `switch_cost` (about half a second of clear evidence) and after a pause costs little.
    Models and turns are refined a few times. So the split never flips every second: a change of
    speaker needs sustained evidence, and a turn inside speech lasts at least `min_turn_s`.
+4. **Three starts**: step 2 is tried with pitch weighing little, as set and much; the turns that
+   fit the audio best win (a dominant voice, or one whose pitch jumps, otherwise gets cut in two).
 
-The split says who spoke when (`first`, `second`: the voices in order of their first turn), not
+The split says who spoke when (the voices in order of their first turn), not
 who is the agent: that is decided from what each voice says, after transcription
 (`pipeline.scoring.roles`). Until then `agent` is the voice that speaks first.
 
