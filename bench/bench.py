@@ -1,154 +1,258 @@
-"""Benchmark: the callqa pipeline against plain faster-whisper on the same audio, same run.
+"""Benchmark: callqa against plain faster-whisper as a careful user runs it, same machine, same
+parallelism, same audio, back to back.
 
-    .venv/bin/python bench/bench.py [FILES or a folder] [--model base] [--threads 2] [--flow]
+    .venv/bin/python bench/bench.py              # the full corpus: about 2 hours of stereo calls
+    .venv/bin/python bench/bench.py --quick      # a few calls: a check in a minute or two
+    .venv/bin/python bench/bench.py --scaling [--model tiny.en]   # linear cost and flat memory
+    options: --model base  --workers N  --threads T  --beam 5
 
-Prints audio-seconds per wall-second for
-  - baseline: plain faster-whisper (same model, int8, VAD, word timestamps) on each file as
-    given (stereo files mixed down to mono, which is what faster-whisper does with them);
-  - pipeline: `pipeline.process.process_call` (decode, speech activity per channel, holds,
-    per-channel transcription, detection, scoring) without Prefect;
-  - flow (with --flow): the Prefect nightly flow into a fresh DuckDB, orchestration included;
-  - scoring alone: detection + scoring of the stored utterances (what a re-score costs), calls/s;
-with time per stage and peak memory (each measured in its own process, so peaks don't mix).
+The corpus (`bench/corpus.py`): every labelled stereo call of data/samples, data/eval/audio and
+data/eval/audio_hvb, the shared real call, and generated talk-dense calls with holds (in a cache
+folder, not in git).
+
+- **baseline**: plain faster-whisper, as a careful user would run it: the model loaded once,
+  int8, the same beam size, each channel decoded with `decode_audio(split_stereo=True)` and
+  transcribed with `vad_filter=True` and `word_timestamps=True`, as many files at once as the
+  pipeline runs (`num_workers`, threads shared out the same way).
+- **pipeline**: what the nightly flow does per call, without Prefect: `process_call` (decode,
+  speech activity, holds, transcription, redaction, detection, scoring) and `save_call` into a
+  fresh DuckDB, on a thread pool of the same size, one model loaded once.
+
+Printed: audio-s per wall-s of each and the ratio; time per stage (summed over calls) and the
+share outside ASR; peak memory of each (each side runs in its own fresh process); and the
+detection results of both against the labels (the baseline's words go through the same
+redaction, detection and scoring, its holds taken from the gaps in its words), so speed is never
+bought with accuracy. `--scaling` runs the pipeline on 1, 10 and 50 one-minute calls and on one
+call of 1, 10 and 60 minutes, each in its own process: wall time per audio minute and peak memory.
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import resource
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from pipeline.settings import DEFAULT_MODEL, apply_quiet_environment  # noqa: E402
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the repository, and bench/corpus.py beside this script
+from corpus import BenchCall, call_of_length, generated_calls, labelled_calls, one_minute_calls  # noqa: E402
+from pipeline.settings import DEFAULT_MODEL, apply_quiet_environment, cpu_cores, parallelism  # noqa: E402
 
 apply_quiet_environment()
+
+STAGES = ("decode", "activity", "transcribe", "redact", "detect", "score", "store")
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_baseline(files: list[str], model: str, threads: int) -> dict:
-    from faster_whisper import WhisperModel
+def _in_child(target, *args):
+    """Run one measurement in a fresh spawned process: nothing inherited, peaks kept apart."""
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(target, args)
+
+
+# --- the two sides ----------------------------------------------------------------------------
+
+def run_baseline(calls: list[dict], model: str, workers: int, threads: int, beam: int) -> dict:
+    """Plain faster-whisper on each channel, `workers` files at once; scored afterwards (untimed)."""
+    from faster_whisper import WhisperModel, decode_audio
 
     from pipeline.audio.models import resolve_model
+    from pipeline.records import Word
 
-    whisper = WhisperModel(resolve_model(model), device="cpu", compute_type="int8", cpu_threads=threads)
+    whisper = WhisperModel(resolve_model(model), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers)
+
+    def one(call: dict):
+        left, right = decode_audio(call["path"], split_stereo=True)
+        agent, customer = (left, right) if call["layout"] == "agent_left" else (right, left)
+        words, language = {}, "en"
+        for speaker, samples in (("agent", agent), ("customer", customer)):
+            segments, info = whisper.transcribe(samples, beam_size=beam, vad_filter=True, word_timestamps=True)
+            words[speaker] = [Word(w.word.strip(), round(w.start, 2), round(w.end, 2), round(w.probability, 3))
+                              for s in segments for w in (s.words or []) if w.word.strip()]
+            language = language if speaker == "customer" else info.language
+        return call, left.size / 16000, words, language
+
     started = time.perf_counter()
-    audio = 0.0
-    for path in files:
-        segments, info = whisper.transcribe(path, vad_filter=True, word_timestamps=True, beam_size=5)
-        list(segments)
-        audio += info.duration
-    return {"audio_s": audio, "wall_s": time.perf_counter() - started, "peak_mb": _peak_mb()}
+    with ThreadPoolExecutor(workers) as pool:
+        done = list(pool.map(one, calls))
+    wall = time.perf_counter() - started
+    outcomes = _score_words(done)
+    return {"audio_s": sum(d[1] for d in done), "wall_s": wall, "peak_mb": _peak_mb(), "outcomes": outcomes}
 
 
-def run_pipeline(files: list[str], model: str, threads: int) -> dict:
-    from pipeline.scoring.detect import Detector
-    from pipeline.audio.models import load_model
-    from pipeline.process import process_call
-    from pipeline.records import CallMeta
+def _score_words(done) -> dict:
+    """The baseline's words through callqa's redaction, detection and scoring (holds from the
+    gaps in the agent's words), to compare detection results on equal terms."""
+    from pipeline.audio import activity
+    from pipeline.audio.transcribe import split_at_pauses
     from pipeline.privacy.redact import Redactor
+    from pipeline.records import Span, Utterance
+    from pipeline.scoring.detect import Detector
     from pipeline.scoring.score import score_call
     from pipeline.scoring.scorecard import load_scorecard
 
-    whisper = load_model(model, cpu_threads=threads)
     card = load_scorecard()
-    detector, redactor = Detector(card), Redactor()
-    stages: dict[str, float] = {}
-    results = []
-    started = time.perf_counter()
-    for path in files:
-        result = process_call(CallMeta(Path(path).stem, path), whisper, card, detector=detector, redactor=redactor)
-        if result.error:
-            print(f"  {path}: {result.error}", file=sys.stderr)
-            continue
-        results.append(result)
-        for stage, seconds in result.stage_seconds.items():
-            stages[stage] = stages.get(stage, 0.0) + seconds
-    wall = time.perf_counter() - started
-    audio = sum(r.metrics.duration_s for r in results)
-    # Scoring alone, as a re-score of stored transcripts would run it.
-    rounds, rescore_started = 0, time.perf_counter()
-    while time.perf_counter() - rescore_started < 3.0:
-        for r in results:
-            score_call(card, r.utterances, r.holds, r.metrics, r.metrics.duration_s, r.language, detector=detector)
-        rounds += 1
-    rescore_s = (time.perf_counter() - rescore_started) / (rounds * max(len(results), 1))
-    return {"audio_s": audio, "wall_s": wall, "peak_mb": _peak_mb(), "stages": stages,
-            "rescore_calls_per_s": 1 / rescore_s if rescore_s else 0.0}
+    detector, redactor, outcomes = Detector(card), Redactor(), {}
+    for call, duration, words, language in done:
+        utterances, spans = [], {}
+        for speaker, said in words.items():
+            runs = split_at_pauses(said)
+            utterances += [Utterance(speaker, r[0].start, r[-1].end, " ".join(w.text for w in r), tuple(r)) for r in runs]
+            spans[speaker] = [Span(r[0].start, r[-1].end) for r in runs]
+        utterances.sort(key=lambda u: u.start)
+        utterances, _ = redactor.redact(utterances, language or "en")
+        holds = activity.find_holds(spans["agent"], spans["customer"])
+        metrics = activity.measure(duration, spans["agent"], spans["customer"], holds, utterances)
+        score = score_call(card, utterances, holds, metrics, duration, language or "en", detector=detector)
+        outcomes[call["call_id"]] = {i.item_id: i.outcome for i in score.items}
+    return outcomes
 
 
-def run_flow(folder: str, model: str, threads: int) -> dict:
-    from prefect.testing.utilities import prefect_test_harness
+def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam: int) -> dict:
+    """The nightly flow's work per call (process_call + save_call), `workers` calls at once."""
+    from dataclasses import replace
 
-    from flows.nightly import nightly_scoring
-
-    from pipeline.rescore import rescore
+    from pipeline.audio.models import load_model
+    from pipeline.privacy.redact import Redactor
+    from pipeline.process import PipelineOptions, process_call
+    from pipeline.records import CallMeta
+    from pipeline.scoring.detect import Detector
     from pipeline.scoring.scorecard import load_scorecard
     from pipeline.store.database import Store
+    from pipeline.store.writes import save_call
 
-    with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=120):
+    whisper = load_model(model, cpu_threads=threads, num_workers=workers)
+    card = load_scorecard()
+    detector, redactor = Detector(card), Redactor()
+    options = PipelineOptions(model=model)
+    options = replace(options, transcribe=replace(options.transcribe, beam_size=beam))
+    writes = threading.Lock()  # one writer at a time, as the flow's run lock does
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.duckdb")
+
+        def one(call: dict):
+            meta = CallMeta(call["call_id"], call["path"], channel_layout=call["layout"])
+            result = process_call(meta, whisper, card, options, detector, redactor)
+            started = time.perf_counter()
+            with writes:
+                save_call(store, result, "bench")
+            result.stage_seconds["store"] = time.perf_counter() - started
+            return result
+
         started = time.perf_counter()
-        db = Path(tmp) / "bench.duckdb"
-        outcome = nightly_scoring(recordings=folder, db=str(db), model=model, concurrency=threads)
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(one, calls))
         wall = time.perf_counter() - started
-        # Re-scoring from the database (load transcripts, detect, score, write), several rounds.
-        store, card, calls, seconds = Store(db), load_scorecard(), 0, 0.0
-        while seconds < 5.0:
-            done = rescore(store, card)
-            calls, seconds = calls + done.calls, seconds + done.seconds
-    audio = sum(c["audio_s"] for c in outcome["calls"])
-    return {"audio_s": audio, "wall_s": wall, "peak_mb": _peak_mb(), "rescore_calls_per_s": calls / seconds}
+    stages = dict.fromkeys(STAGES, 0.0)
+    for result in results:
+        if result.error:
+            print(f"  {result.meta.call_id}: {result.error}", file=sys.stderr)
+            continue
+        # Detection runs inside scoring: time it again alone to split the two.
+        t = time.perf_counter()
+        detector.find(result.utterances, result.language or "en")
+        detect = time.perf_counter() - t
+        for stage, seconds in result.stage_seconds.items():
+            stages[stage] = stages.get(stage, 0.0) + seconds
+        stages["detect"] += detect
+        stages["score"] -= detect
+    ok = [r for r in results if not r.error]
+    return {"audio_s": sum(r.metrics.duration_s for r in ok), "wall_s": wall, "peak_mb": _peak_mb(), "stages": stages,
+            "outcomes": {r.meta.call_id: {i.item_id: i.outcome for i in r.score.items} for r in ok},
+            "failed": [r.meta.call_id for r in results if r.error]}
 
 
-def _in_child(target, *args) -> dict:
-    """Run one measurement in a fresh process (spawned: nothing inherited, peaks kept apart)."""
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(target, args)
+# --- reports ----------------------------------------------------------------------------------
+
+def _agreement(outcomes: dict, calls: list[BenchCall]) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    """(items equal to their label, items labelled, per item (equal, labelled))."""
+    per_item: dict[str, list[int]] = {}
+    for call in calls:
+        for item, label in (call.labels or {}).items():
+            got = outcomes.get(call.call_id, {}).get(item, "missing")
+            cell = per_item.setdefault(item, [0, 0])
+            cell[0] += got == label
+            cell[1] += 1
+    equal, labelled = sum(c[0] for c in per_item.values()), sum(c[1] for c in per_item.values())
+    return equal, labelled, {k: (v[0], v[1]) for k, v in sorted(per_item.items())}
+
+
+def compare(calls: list[BenchCall], model: str, workers: int, threads: int, beam: int) -> None:
+    plain = [asdict(c) for c in calls]
+    print(f"{len(calls)} stereo calls ({sum(bool(c.labels) for c in calls)} labelled), model {model} int8, beam {beam}, "
+          f"{workers} call(s) at once x {threads} thread(s), {cpu_cores()} core(s)", flush=True)
+    base = _in_child(run_baseline, plain, model, workers, threads, beam)
+    pipe = _in_child(run_pipeline, plain, model, workers, threads, beam)
+    audio_min = base["audio_s"] / 60
+    print(f"audio: {audio_min:.1f} minutes of stereo calls; the two sides ran back to back in fresh processes\n")
+    base_speed = base["audio_s"] / base["wall_s"]
+    print(f"{'run':52s} {'audio s':>8s} {'wall s':>8s} {'audio-s/wall-s':>15s} {'ratio':>6s} {'peak MB':>8s}")
+    for name, r in ((f"plain faster-whisper, each channel, VAD, words ({workers} at once)", base),
+                    (f"callqa pipeline, decode to storage ({workers} at once)", pipe)):
+        speed = r["audio_s"] / r["wall_s"]
+        print(f"{name:52s} {r['audio_s']:8.0f} {r['wall_s']:8.1f} {speed:15.1f} {speed / base_speed:5.2f}x {r['peak_mb']:8.0f}")
+    if pipe["failed"]:
+        print(f"pipeline failures: {', '.join(pipe['failed'])}")
+
+    total = sum(pipe["stages"].values()) or 1.0
+    print("\npipeline time per stage (summed over calls; with several calls at once the sum exceeds wall time):")
+    for stage in STAGES:
+        seconds = pipe["stages"].get(stage, 0.0)
+        print(f"  {stage:11s} {seconds:8.2f} s {100 * seconds / total:6.1f} %")
+    print(f"  outside ASR: {100 * (1 - pipe['stages'].get('transcribe', 0.0) / total):.1f} % of the pipeline's time")
+
+    labelled = [c for c in calls if c.labels]
+    b_eq, n, b_items = _agreement(base["outcomes"], labelled)
+    p_eq, _, p_items = _agreement(pipe["outcomes"], labelled)
+    print(f"\ndetection against the labels ({len(labelled)} calls, {n} labelled items): "
+          f"baseline {b_eq}/{n} ({100 * b_eq / max(n, 1):.1f} %), pipeline {p_eq}/{n} ({100 * p_eq / max(n, 1):.1f} %)")
+    print(f"  {'item':28s} {'baseline':>10s} {'pipeline':>10s}")
+    for item, (equal, count) in p_items.items():
+        print(f"  {item:28s} {b_items.get(item, (0, count))[0]:>5d}/{count:<4d} {equal:>5d}/{count:<4d}")
+
+
+def scaling(model: str, workers: int | None, counts: list[int], minutes: list[float], beam: int) -> None:
+    print(f"linear cost: the pipeline alone (model {model}, beam {beam}), each run in its own process\n")
+    print(f"{'run':22s} {'calls':>5s} {'audio min':>9s} {'wall s':>8s} {'wall s per audio min':>21s} {'peak MB':>8s}")
+    series = [(f"{n} one-minute call(s)", one_minute_calls(n)) for n in counts]
+    series += [(f"one {m:g}-minute call", [call_of_length(m)]) for m in minutes]
+    for name, calls in series:
+        w, t = parallelism(len(calls), workers)
+        r = _in_child(run_pipeline, [asdict(c) for c in calls], model, w, t, beam)
+        print(f"{name:22s} {len(calls):5d} {r['audio_s'] / 60:9.1f} {r['wall_s']:8.1f} "
+              f"{r['wall_s'] / (r['audio_s'] / 60 or 1):21.2f} {r['peak_mb']:8.0f}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("inputs", nargs="*", default=[str(ROOT / "data" / "samples")])
     parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--flow", action="store_true", help="also time the Prefect flow (a folder only)")
+    parser.add_argument("--workers", type=int, default=None, help="calls at once (default: settings.parallelism)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads per call (default: cores / workers)")
+    parser.add_argument("--beam", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="a few calls (a short check)")
+    parser.add_argument("--scaling", action="store_true", help="1/10/50 calls and 1/10/60-minute calls")
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10, 60])
     args = parser.parse_args()
-
-    from pipeline.audio.decode import SUPPORTED_SUFFIXES
-
-    files: list[str] = []
-    for item in args.inputs:
-        path = Path(item)
-        files += sorted(str(p) for p in path.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES) if path.is_dir() else [str(path)]
-    print(f"{len(files)} file(s), model {args.model}, {args.threads} CPU thread(s)\n")
-
-    base = _in_child(run_baseline, files, args.model, args.threads)
-    pipe = _in_child(run_pipeline, files, args.model, args.threads)
-    rows = [("plain faster-whisper (mono mix)", base), ("callqa pipeline (no Prefect)", pipe)]
-    if args.flow and len(args.inputs) == 1 and Path(args.inputs[0]).is_dir():
-        rows.append((f"callqa Prefect flow ({args.threads} at once)", _in_child(run_flow, args.inputs[0], args.model, args.threads)))
-
-    base_speed = base["audio_s"] / base["wall_s"]
-    print(f"{'run':38s} {'audio s':>8s} {'wall s':>8s} {'audio-s/wall-s':>15s} {'vs baseline':>12s} {'peak MB':>8s} {'MB vs baseline':>15s}")
-    for name, r in rows:
-        speed = r["audio_s"] / r["wall_s"]
-        print(f"{name:38s} {r['audio_s']:8.1f} {r['wall_s']:8.1f} {speed:15.1f} {speed / base_speed:11.2f}x "
-              f"{r['peak_mb']:8.0f} {r['peak_mb'] / base['peak_mb']:14.2f}x")
-    print("\npipeline time per stage:")
-    total = sum(pipe["stages"].values())
-    for stage, seconds in pipe["stages"].items():
-        print(f"  {stage:12s} {seconds:7.2f} s  {100 * seconds / total:5.1f} %  ({pipe['audio_s'] / seconds:8.0f} audio-s per s)")
-    print(f"\nscoring alone, in memory (detection + scoring): {pipe['rescore_calls_per_s']:.0f} calls/s on one core")
-    if len(rows) > 2:
-        print(f"callqa rescore from the database (load, detect, score, write): {rows[2][1]['rescore_calls_per_s']:.0f} calls/s")
+    if args.scaling:
+        scaling(args.model, args.workers, args.counts, args.minutes, args.beam)
+        return
+    calls = labelled_calls()
+    if args.quick:
+        calls = [c for group in ("samples", "audio", "audio_hvb") for c in [c for c in calls if c.group == group][:2]]
+        calls += generated_calls(count=1)
+    else:
+        calls += generated_calls()
+    workers, threads = parallelism(len(calls), args.workers)
+    compare(calls, args.model, workers, args.threads or threads, args.beam)
 
 
 if __name__ == "__main__":

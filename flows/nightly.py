@@ -11,7 +11,6 @@ starts after the stop, nothing more is written, and the flow run ends Cancelled.
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import threading
 import time
 import uuid
@@ -36,7 +35,7 @@ from pipeline.records import CallMeta
 from pipeline.privacy.redact import Redactor
 from pipeline.store.retention import apply_retention
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD, load_scorecard
-from pipeline.settings import DEFAULT_MODEL, default_db
+from pipeline.settings import DEFAULT_MODEL, default_db, default_workers, parallelism
 from pipeline.store.database import Store
 from pipeline.store.writes import save_call
 from pipeline.audio.transcribe import TranscribeOptions
@@ -185,7 +184,7 @@ def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detec
     return summary
 
 
-@flow(name="callqa-nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="callqa-nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=default_workers()))
 def nightly_scoring(
     recordings: str,
     db: str | None = None,
@@ -194,14 +193,15 @@ def nightly_scoring(
     manifest: str | None = None,
     default_layout: str = "agent_left",
     language: str | None = None,
-    concurrency: int = 2,
+    concurrency: int | None = None,
     min_hold_s: float = 20.0,
     retention_days: int | None = None,
 ) -> dict:
     """Score the recordings in `recordings` that the database does not have yet.
 
     `db` defaults to `pipeline.settings.default_db()`. With `retention_days`, transcripts (not
-    scores) older than that are purged after scoring.
+    scores) older than that are purged after scoring. `concurrency`: calls at once (default
+    `settings.default_workers()`: $CALLQA_WORKERS, else one per core).
     """
     logger = get_run_logger()
     context = FlowRunContext.get()
@@ -251,14 +251,16 @@ def nightly_scoring(
     }
 
 
-def _score_all(todo: list[CallMeta], card, options: PipelineOptions, store: Store, run_id: str, concurrency: int) -> list[CallSummary]:
-    """Load Whisper once, then one task per call, `concurrency` at a time.
+def _score_all(todo: list[CallMeta], card, options: PipelineOptions, store: Store, run_id: str,
+               concurrency: int | None) -> list[CallSummary]:
+    """Load Whisper once, then one task per call, `concurrency` at a time, the cores shared out
+    among them (`settings.parallelism`: $CALLQA_WORKERS, $CALLQA_THREADS).
 
     Raises RunStopped after a stop (`CONTROL`): calls not started are cancelled and this returns
     without waiting for a call in hand (which is not saved).
     """
-    workers = max(1, min(concurrency, len(todo)))
-    whisper = load_model(options.model, cpu_threads=max(1, (os.cpu_count() or 2) // workers), num_workers=workers)
+    workers, threads = parallelism(len(todo), concurrency)
+    whisper = load_model(options.model, cpu_threads=threads, num_workers=workers)
     detector, progress = Detector(card), _Progress(len(todo))
     redactor = Redactor() if options.redact else None
     if CONTROL.stopped:
@@ -294,7 +296,7 @@ def serve_nightly(
     from flows.schedule import make_schedule, prefect_api, serve_flow
 
     schedule = make_schedule(cron=cron, interval=interval, timezone=timezone)
-    concurrency = int(parameters.get("concurrency") or 2)
+    concurrency = int(parameters.get("concurrency") or default_workers())
     # Served runs execute this flow object in a subprocess: the task runner travels with it.
     flow_ = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
     with prefect_api(port, echo=echo):

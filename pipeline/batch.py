@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 from dataclasses import dataclass, field, replace
@@ -11,6 +12,7 @@ from typing import Sequence
 from pipeline.audio.decode import file_sha256
 from pipeline.ingest.recordings import discover
 from pipeline.records import CallMeta, CallResult, printable
+from pipeline.settings import max_call_seconds
 from pipeline.store import reads
 from pipeline.store.database import Store
 
@@ -88,6 +90,25 @@ def _unchanged(call: CallMeta, known) -> bool:
             and known.file_size == call.file_size and known.file_mtime == call.file_mtime)
 
 
+_OVER_LIMIT = re.compile(r"^recording is \d+ minutes long, over the ([\d.]+)-minute limit")
+
+
+def _limit_raised(store: Store) -> set[str]:
+    """Calls that failed for being over the length limit when the limit was lower than now.
+
+    Such a failure is permanent for the same bytes *and* the same limit (`decode.overlong_message`
+    keeps the limit in the reason): it is not tried every night, but raising
+    CALLQA_MAX_CALL_MINUTES past it is enough for the next run to try the recording again."""
+    rows = store.query("SELECT call_id, error FROM calls WHERE status = 'failed' AND error LIKE 'recording is % minutes long, over the %'")
+    now_minutes = max_call_seconds() / 60
+    raised = set()
+    for call_id, error in rows.itertuples(index=False):
+        found = _OVER_LIMIT.match(error or "")
+        if found and float(found.group(1)) < now_minutes:
+            raised.add(call_id)
+    return raised
+
+
 def plan_batch(recordings: str | Path, store: Store, manifest: str | Path | None = None,
                settle: tuple[float, float] = (SETTLE_RECENT_S, SETTLE_WAIT_S)) -> BatchPlan:
     """The recordings still to score, and why every other one is left alone.
@@ -96,7 +117,8 @@ def plan_batch(recordings: str | Path, store: Store, manifest: str | Path | None
     - a scored recording whose content changed since (a recorder still writing when it was
       scored) is scored again and replaces the old result;
     - a recording whose failure depends only on its bytes (empty, not audio, no speech, the same
-      audio as another call) is not retried until its content changes;
+      audio as another call, too long) is not retried until its content changes (one over the
+      length limit: or until the limit is raised);
     - a file still being written is left for the next run;
     - a second recording whose name gives an already-used call id (in this folder or in the
       database) keeps its own call, under `ID~<hash>`, never replacing or hidden behind the first.
@@ -109,6 +131,7 @@ def plan_batch(recordings: str | Path, store: Store, manifest: str | Path | None
         warnings.append(f"{call.path}: still being written (size or time changed while planning); scored next run")
     known = {row.call_id: row for row in reads.known_recordings(store).itertuples(index=False)}
     hashes = reads.scored_hashes(store)
+    raised = _limit_raised(store) if known else set()
     todo, skipped, duplicates, not_retried, seen = [], [], [], [], set()
     for call in calls:
         if call.call_id in seen:
@@ -120,7 +143,7 @@ def plan_batch(recordings: str | Path, store: Store, manifest: str | Path | None
             call = replace(call, call_id=other, sha256=digest)
         seen.add(call.call_id)
         row = known.get(call.call_id)
-        if row is None or (row.status == "failed" and not row.permanent_failure):
+        if row is None or (row.status == "failed" and (not row.permanent_failure or call.call_id in raised)):
             todo.append(call)
             continue
         if _unchanged(call, row):

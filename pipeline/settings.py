@@ -10,6 +10,8 @@ Environment variables callqa reads:
     CALLQA_MODEL_CACHE     where split Whisper weights are joined (default ~/.cache/callqa/models)
     CALLQA_ALLOW_DOWNLOAD  "1" lets a Whisper model name be fetched from the hub (off by default)
     CALLQA_MAX_CALL_MINUTES  the longest recording scored (default 90); longer ones fail with why
+    CALLQA_WORKERS         calls scored at once (default: one per CPU core)
+    CALLQA_THREADS         CPU threads per call (default: the cores shared out among the calls)
 """
 from __future__ import annotations
 
@@ -44,13 +46,55 @@ def downloads_allowed() -> bool:
 def max_call_seconds() -> float:
     """The longest recording scored: $CALLQA_MAX_CALL_MINUTES (default 90).
 
-    Decoding holds the whole call in memory (about 15 GB at the peak for two hours of stereo),
-    so a recording over the limit fails once, clearly, instead of exhausting the machine.
+    Decoding and speech activity stream (a call holds its 16 kHz samples, 64 KB per second per
+    party, and one chunk), so the limit is a policy, not a memory guard: a recording far longer
+    than any call (a recorder left running) fails once, clearly, before it is decoded, and is
+    not tried again until it changes or the limit is raised past it.
     """
     try:
         return float(os.environ.get("CALLQA_MAX_CALL_MINUTES") or 90) * 60
     except ValueError:
         return 90 * 60
+
+
+def _positive_int(var: str) -> int | None:
+    try:
+        value = int(os.environ.get(var) or 0)
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def cpu_cores() -> int:
+    """The cores this process may use (its CPU affinity, e.g. a container's share), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    """Calls scored at once: $CALLQA_WORKERS, else one per core.
+
+    Whisper on a short utterance uses one core poorly (measured on 2 cores: two calls at once
+    with one thread each, 29 audio-s per wall-s; one call with two threads, 15.8), and
+    CTranslate2 releases the GIL, so threads of one process score calls side by side with one
+    model loaded once.
+    """
+    return _positive_int("CALLQA_WORKERS") or cpu_cores()
+
+
+def parallelism(calls: int | None = None, workers: int | None = None) -> tuple[int, int]:
+    """(calls at once, CPU threads per call) for a batch of `calls`.
+
+    Never more workers than calls; the cores are shared out among the workers
+    ($CALLQA_THREADS overrides), so a batch of one call gets every core.
+    """
+    workers = max(1, workers or default_workers())
+    if calls is not None:
+        workers = max(1, min(workers, calls))
+    threads = _positive_int("CALLQA_THREADS") or max(1, cpu_cores() // workers)
+    return workers, threads
 
 
 def _xdg(var: str, fallback: str) -> Path:

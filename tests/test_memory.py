@@ -1,0 +1,101 @@
+"""Memory bounded by design, and an overlong recording failing once.
+
+Decoding and speech activity stream over a recording in chunks (`decode.CHUNK_S`,
+`activity.VAD_BLOCK`): a call holds its 16 kHz samples and one chunk. Measured as the peak RSS of
+a fresh subprocess that decodes a 2-hour recording and finds its speech, with a generous margin
+(1.5 GB; measured about 1.0 GB for two hours of talk on both channels). Performance itself is
+measured in bench/, not asserted here.
+"""
+from __future__ import annotations
+
+import json  # noqa: F401  (the slow tests parse the measuring process's line)
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.audio.decode import AudioError, load_call
+from pipeline.batch import plan_batch
+from pipeline.process import process_call
+from pipeline.store.database import Store
+from pipeline.store.writes import save_call
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_CALL = ROOT / "data" / "samples" / "real_auto_repairs_40.flac"
+PEAK_LIMIT_MB = 1500
+
+# Decode and speech activity in a fresh process; prints what it found and its peak RSS.
+_MEASURE = """
+import json, resource, sys
+from pipeline.audio import activity
+from pipeline.audio.decode import load_call
+audio = load_call(sys.argv[1])
+channels = [audio.mixed] if audio.layout == "mono" else [audio.agent, audio.customer]
+speech = [sum(s.duration for s in activity.speech_spans(c)) for c in channels]
+print(json.dumps({"layout": audio.layout, "duration_s": audio.duration_s, "speech_s": speech,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True)
+
+
+def _measure(path: Path) -> dict:
+    env = {**os.environ, "CALLQA_MAX_CALL_MINUTES": "150"}
+    done = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_an_overlong_recording_fails_fast_once_and_again_only_when_the_limit_is_raised(tmp_path, monkeypatch):
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    _ffmpeg("-i", str(REAL_CALL), "-t", "6", str(folder / "long.flac"))
+    monkeypatch.setenv("CALLQA_MAX_CALL_MINUTES", "0.05")  # 3 s
+    with pytest.raises(AudioError, match=r"recording is 0 minutes long, over the 0.05-minute limit") as error:
+        load_call(folder / "long.flac")
+    assert error.value.permanent
+
+    store = Store(tmp_path / "calls.duckdb")
+    plan = plan_batch(folder, store, settle=(0, 0))
+    assert [c.call_id for c in plan.todo] == ["long"]
+    started = time.perf_counter()
+    result = process_call(plan.todo[0], model=None, scorecard=None)  # fails before any model is needed
+    assert time.perf_counter() - started < 5
+    assert result.permanent and "over the 0.05-minute limit" in result.error
+    save_call(store, result, "run1")
+
+    again = plan_batch(folder, store, settle=(0, 0))  # the next night: not tried again
+    assert not again.todo and [c.call_id for c in again.not_retried] == ["long"]
+    monkeypatch.setenv("CALLQA_MAX_CALL_MINUTES", "0.5")  # the limit raised past it: tried once more
+    raised = plan_batch(folder, store, settle=(0, 0))
+    assert [c.call_id for c in raised.todo] == ["long"]
+    monkeypatch.setenv("CALLQA_MAX_CALL_MINUTES", "0.05")
+    assert not plan_batch(folder, store, settle=(0, 0)).todo
+
+
+def test_a_recording_of_unknown_length_stops_decoding_at_the_limit(tmp_path, monkeypatch):
+    """A WAV whose header sizes are zero (as a crashed recorder leaves them) says nothing of its
+    length: it is decoded up to the limit, no further, and fails with the same reason."""
+    import wave
+
+    import numpy as np
+
+    path = tmp_path / "open_ended.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2), out.setsampwidth(2), out.setframerate(8000)
+        out.writeframes(np.random.default_rng(1).normal(0, 3000, (8000 * 20, 2)).astype("<i2").tobytes())
+    data = bytearray(path.read_bytes())
+    data[4:8] = data[40:44] = bytes(4)  # RIFF and data sizes unknown
+    path.write_bytes(bytes(data))
+    monkeypatch.setenv("CALLQA_MAX_CALL_MINUTES", "0.1")  # 6 s of the 20
+    with pytest.raises(AudioError, match="over the 0.1-minute limit .*stopped decoding there") as error:
+        load_call(path)
+    assert error.value.permanent
+    monkeypatch.setenv("CALLQA_MAX_CALL_MINUTES", "1")
+    assert load_call(path).duration_s == pytest.approx(20, abs=0.01)
