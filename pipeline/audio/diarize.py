@@ -394,7 +394,7 @@ def split_speakers(samples: np.ndarray, spans: list[Span], sample_rate: int = 16
     if not first or not second:
         reason = "one voice only"
     elif separation < options.min_separation:
-        reason = f"the two voices are hard to tell apart (separation {separation:.2f} < {options.min_separation:.2f})"
+        reason = f"the two voice models barely differ: separation {separation:.2f} < {options.min_separation:.2f}"
     elif not 0.05 <= share <= 0.95:
         reason = f"one voice has {100 * max(share, 1 - share):.0f} % of the speech"
     elif turns is not None and turns.flicker:
