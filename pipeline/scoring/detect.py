@@ -18,7 +18,7 @@ import spacy
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from pipeline.scoring.languages import NOT_HEADS, Lemmatizer, number_words, stems_language
+from pipeline.scoring.languages import NOT_HEADS, Lemmatizer, number_words, pack_language, stems_language
 from pipeline.scoring.patterns import NAME_NORM, NUM_NORM, compile_pattern
 from pipeline.records import Utterance
 from pipeline.scoring.rules import ANY_LANGUAGE, CallView, Hit, Verdict
@@ -41,6 +41,11 @@ class Detector:
         self._matchers: dict[str, tuple[Matcher, set[str]]] = {}
         self._lemmatizers: dict[str, Optional[Lemmatizer]] = {}
 
+    def _languages(self) -> set[str]:
+        """Every language the card has phrases or lists in."""
+        return ({self.scorecard.language} | {lang for item in self.scorecard.items for lang in item.rule.languages()}
+                | {lang for per_language in self.scorecard.lists.values() for lang in per_language})
+
     def lemmatizer(self, language: str) -> Optional[Lemmatizer]:
         """The forms words are matched by in a language matched by stem (None elsewhere): built
         from the words of the card's phrases and lists in that language, so a compound counts
@@ -59,7 +64,9 @@ class Detector:
 
     def matcher(self, language: str) -> tuple[Matcher, set[str]]:
         """The compiled matcher for a language, and the pattern keys that fell back to the
-        scorecard's own language because the item has no phrases in this one."""
+        scorecard's own language because the item has no phrases in this one. A code with a
+        region or another tool's name for the language ("nb-NO", Whisper's "no") uses its pack."""
+        language = pack_language(language) if pack_language(language) in self._languages() else language
         if language in self._matchers:
             return self._matchers[language]
         nlp = blank_nlp(language)
@@ -89,6 +96,7 @@ class Detector:
 
     def find(self, utterances: Sequence[Utterance], language: str) -> dict[str, list[Hit]]:
         """Every phrase hit in the call, by pattern key ("item_id/phrases", "item_id/exclude")."""
+        language = pack_language(language) if pack_language(language) in self._languages() else language
         matcher, _ = self.matcher(language)
         if not len(matcher):
             return {}  # no phrase rules in this scorecard (metrics, regex only)

@@ -120,6 +120,17 @@ def stem(word: str, language: str) -> str:
     return finish(s) if finish else s
 
 
+# Codes other tools give the same language: Whisper calls Norwegian (bokmål) "no"; a manifest may
+# carry a region ("nb-NO", "ms_MY").
+ALIASES = {"no": "nb", "nob": "nb", "may": "ms", "msa": "ms", "nld": "nl", "fin": "fi", "lav": "lv"}
+
+
+def pack_language(code: str) -> str:
+    """The phrase pack a language code is scored with: "no", "nb-NO" -> "nb"; "en-GB" -> "en"."""
+    base = (code or "").replace("_", "-").split("-")[0].lower()
+    return ALIASES.get(base, base)
+
+
 def stems_language(language: str) -> bool:
     """True when phrases in this language are matched by stem."""
     return language in ENDINGS
@@ -203,4 +214,5 @@ class Lemmatizer:
         return None
 
 
-__all__ = ["ENDINGS", "NOT_HEADS", "NUMBER_FORMS", "Lemmatizer", "number_words", "stem", "stems_language"]
+__all__ = ["ALIASES", "ENDINGS", "NOT_HEADS", "NUMBER_FORMS", "Lemmatizer", "number_words", "pack_language", "stem",
+           "stems_language"]
