@@ -317,3 +317,28 @@ def test_a_run_that_scores_nothing_says_so_and_times_the_whole_command(tmp_path)
     assert "Nothing new to score" in done.stdout and "Run " not in done.stdout
     reported = float(re.search(r"in ([0-9.]+) s\.", done.stdout).group(1))
     assert waited * 0.6 <= reported <= waited
+
+
+# --- the README's SQL -----------------------------------------------------------------------------
+
+def readme_sql() -> list[str]:
+    """The statements of the README's ```sql blocks."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
+    assert blocks, "the README has no SQL examples"
+    return [s.strip() for block in blocks for s in block.split(";") if re.sub(r"--[^\n]*", "", s).strip()]
+
+
+def test_the_readme_sql_runs_and_returns_rows_once_per_scorecard(aidet_db, both_db):
+    statements = readme_sql()
+    assert len(statements) >= 4
+    for statement in statements:
+        with duckdb.connect(str(aidet_db), read_only=True) as con:
+            once = [str(row) for row in con.execute(statement).fetchall()]
+        with duckdb.connect(str(both_db), read_only=True) as con:
+            after_rescore = [str(row) for row in con.execute(statement).fetchall()]
+        assert once, f"no rows on the demo-like database:\n{statement}"
+        assert len(set(after_rescore)) == len(after_rescore), f"a row twice after a re-score:\n{statement}"
+        assert set(once) <= set(after_rescore), statement
+        if "'aidet'" in statement:  # one scorecard asked for: a second one adds nothing
+            assert sorted(after_rescore) == sorted(once), f"doubled after a re-score:\n{statement}"

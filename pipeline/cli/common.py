@@ -181,23 +181,45 @@ def _narrowest(column: str, texts: list[str]) -> int:
     return max(len(word) for text in texts for word in (text.split() or [""]))
 
 
+GAP = 3  # between two columns: padding on either side and the separator
+
+
+def _widest(column: str, texts: list[str]) -> int:
+    return max(len(t) for t in [header(column)] + texts)
+
+
 def needed_width(frame: pd.DataFrame, columns: Optional[list[str]] = None) -> int:
     """The terminal width `table` needs so that no id is cut and no word broken."""
     columns = columns or list(frame.columns)
     cells = _cells(frame, columns)
-    return sum(_narrowest(c, [row[i] for row in cells]) for i, c in enumerate(columns)) + 3 * len(columns)
+    return sum(_narrowest(c, [row[i] for row in cells]) for i, c in enumerate(columns)) + GAP * (len(columns) - 1)
 
 
-def table(frame: pd.DataFrame, title: str = "", columns: Optional[list[str]] = None) -> Table:
-    """A DataFrame as a rich table (ids whole, other cells wrapped between words); text is never
-    read as markup."""
+def fit_widths(narrowest: list[int], widest: list[int], available: int) -> list[int]:
+    """Column widths within `available`: each column as wide as its content, then the widest
+    shrunk one character at a time, none below its narrowest (an id's whole value, a longest word)."""
+    widths = list(widest)
+    while sum(widths) > available:
+        shrinkable = [i for i, w in enumerate(widths) if w > narrowest[i]]
+        if not shrinkable:
+            break
+        widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def table(frame: pd.DataFrame, title: str = "", columns: Optional[list[str]] = None, width: Optional[int] = None) -> Table:
+    """A DataFrame as a rich table, its columns fitted to `width` (ids whole, other cells wrapped
+    between words); text is never read as markup."""
     out = Table(title=escape(title) or None, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
                 show_edge=False, pad_edge=False)
     columns = columns or list(frame.columns)
     cells = _cells(frame, columns)
-    for i, column in enumerate(columns):
-        narrowest = _narrowest(column, [row[i] for row in cells])
-        out.add_column(escape(header(column)), no_wrap=is_id_column(column), overflow="fold", min_width=narrowest)
+    texts = [[row[i] for row in cells] for i in range(len(columns))]
+    narrowest = [_narrowest(c, t) for c, t in zip(columns, texts)]
+    widest = [_widest(c, t) for c, t in zip(columns, texts)]
+    widths = fit_widths(narrowest, widest, width - GAP * (len(columns) - 1)) if width else widest
+    for column, w in zip(columns, widths):
+        out.add_column(escape(header(column)), no_wrap=is_id_column(column), overflow="fold", width=w)
     for row in cells:
         out.add_row(*(escape(cell) for cell in row))
     return out
@@ -220,7 +242,7 @@ def format_option() -> Format:
     return typer.Option(Format.table, "--format", help=FORMAT_HELP, case_sensitive=False)
 
 
-ID_COLUMNS = {"call_id", "agent_id", "scorecard_id", "scorecard_version", "item_id", "username", "date",
+ID_COLUMNS = {"call_id", "agent_id", "scorecard_id", "scorecard_version", "item_id", "username", "date", "day",
               "period_start", "scorecard", "version", "first_scored", "last_scored", "created_at"}
 
 
@@ -370,7 +392,7 @@ def print_table(frame: pd.DataFrame, title: str = "", columns: Optional[list[str
         return
     for layout in (columns, narrow):
         if layout and needed_width(frame, layout) <= screen.width:
-            screen.print(table(frame, title, layout))
+            screen.print(table(frame, title, layout, screen.width))
             return
     if title:
         screen.print(f"[bold]{escape(title)}[/bold]")

@@ -118,13 +118,13 @@ def calls(
     title = "Failed recordings" if failed else "Flagged calls" if flagged else "Calls"
     columns = ["call_id", "date", "agent_id", "agent_name"] + (["scorecard"] if several else []) + [
         "status", "score", "flagged", "duration_s", "why"]
-    narrow = ["call_id", "date", "agent"] + (["scorecard"] if several else []) + ["score", "why"]
-    frame["agent"] = [_agent_label(a, n) for a, n in zip(frame.agent_id, frame.agent_name)]
-    frame["score"] = frame.score.astype(object)
-    frame.loc[frame.status == "failed", "score"] = "failed"
-    frame.loc[frame.flagged, "why"] = "FLAGGED: " + frame.loc[frame.flagged, "why"]
-    emit(frame.drop(columns=["agent"]) if out is not Format.table else frame, out,
-         title + (f" ({chosen})" if chosen else ""), columns, f"{title}: none.", narrow=narrow)
+    narrow = ["call_id", "day", "agent"] + (["scorecard"] if several else []) + ["result", "why"]
+    if out is Format.table:  # the narrow layout: the day only, agent id and name, status, score and flag in one cell each
+        frame["day"] = frame.date.dt.normalize()
+        frame["agent"] = [_agent_label(a, n) for a, n in zip(frame.agent_id, frame.agent_name)]
+        frame["result"] = ["failed" if st == "failed" else f"{fmt(sc)} flagged" if fl else fmt(sc)
+                           for st, sc, fl in zip(frame.status, frame.score, frame.flagged)]
+    emit(frame, out, title + (f" ({chosen})" if chosen else ""), columns, f"{title}: none.", narrow=narrow)
     if counts["matching"] > len(frame):
         note(f"{len(frame)} of {counts['matching']} rows shown ({counts['failed']} failed recordings, listed first); "
              f"--limit {counts['matching']} shows all")
