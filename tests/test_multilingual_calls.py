@@ -114,3 +114,29 @@ def test_no_card_number_in_the_database(multilingual_store, language):
         words = " ".join(w[0] for w in json.loads(text)) if text.startswith("[[") else text
         assert not has_card_number(words, language), words
         assert label["card"] not in words.replace(" ", "").replace("-", "")
+
+
+# --- the language a call is decoded and scored in (pipeline/audio/language.py) -----------------
+
+def test_language_from_the_manifest_first():
+    from pipeline.audio.language import choose_language
+
+    choice = choose_language(given="nb-NO", detected="th", probability=0.99)
+    assert (choice.whisper, choice.pack, choice.source, choice.note) == ("no", "nb", "manifest", None)
+
+
+def test_confident_detection_then_the_departments_language_with_a_note():
+    from pipeline.audio.language import choose_language
+
+    assert choose_language(given=None, detected="fi", probability=0.9).pack == "fi"
+    unsure = choose_language(given=None, detected="nn", probability=0.31, department="riga", defaults={"riga": "lv"})
+    assert (unsure.whisper, unsure.pack, unsure.source) == ("lv", "lv", "default")
+    assert "unsure" in unsure.note and "'nn' at 0.31" in unsure.note and "riga" in unsure.note
+
+
+def test_english_only_models_refuse_other_languages():
+    from pipeline.audio.language import LanguageRefused, choose_language
+
+    assert choose_language(given="en-GB", detected=None, probability=0.0, model="tiny.en").pack == "en"
+    with pytest.raises(LanguageRefused, match="English-only.*'ms'"):
+        choose_language(given="ms", detected=None, probability=0.0, model="tiny.en")
