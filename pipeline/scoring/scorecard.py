@@ -91,6 +91,11 @@ class Scorecard(_Strict):
     uncertain_below: float = Field(0.5, ge=0, le=1, description="an item whose evidence words' mean probability is below is 'uncertain'")
     bands: list[Band] = Field(default_factory=list, description="performance bands by score")
     lists: dict[str, dict[str, list[str]]] = Field(default_factory=dict, description="word lists per language, @name in phrases")
+    vocabulary: list[str] = Field(
+        default_factory=list,
+        description="names Whisper should expect on the agent's side (company, products, brands); "
+                    "the agent's name comes from the manifest. Hints to the decoder, never phrases to match",
+    )
     sections: list[Section] = Field(min_length=1)
     version: str = ""  # content hash, filled in on load
 
