@@ -204,6 +204,9 @@ def test_a_missing_model_package_fails_at_once_and_says_what_to_install(monkeypa
         ("callqa_no_such_model_package",), "callqa-no-such-model-package==1.0", lambda: pytest.fail("built")))
     with pytest.raises(semantic.SemanticModelMissing, match=r"pip install callqa-no-such-model-package==1\.0"):
         semantic.load_backend("absent")
+    # and a scorecard naming it is refused when it loads, before any call is scored
+    with pytest.raises(ValueError, match=r"model.*needs the package\(s\) callqa_no_such_model_package: pip install"):
+        parse_rule({"kind": "semantic", "threshold": 0.8, "model": "absent", "examples": ["I'll send it today."]})
 
 
 def test_models_load_and_embed_with_no_network(monkeypatch):

@@ -283,8 +283,10 @@ class SemanticRule(_Windowed):
     @field_validator("model")
     @classmethod
     def _known_model(cls, name: str) -> str:
-        if name not in semantic.BACKENDS:
-            raise ValueError(f"unknown semantic model '{name}' (one of: {', '.join(sorted(semantic.BACKENDS))})")
+        try:
+            semantic.check_installed(name)  # unknown, or its package missing: refused on load, not mid-run
+        except semantic.SemanticModelMissing as exc:
+            raise ValueError(str(exc)) from None
         return name
 
     @property

