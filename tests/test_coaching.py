@@ -5,6 +5,8 @@ the HTML, pdftoppm for the PDF pages) for a person to look at.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -45,6 +47,13 @@ FINAL = """  -- each item's final outcome, told here without the views: the newe
                    FROM item_results i LEFT JOIN rv USING (call_id, scorecard_version, item_id))"""
 
 
+HOLDS_OVER = """  -- an agent's holds: count, longest, over the limit stored with the call's scorecard version
+    SELECT count(*), max(h.duration_s), count(*) FILTER (WHERE h.duration_s > v.hold_limit_s)
+    FROM holds h JOIN calls c USING (call_id) JOIN call_scores s USING (call_id)
+    JOIN scorecard_versions v USING (scorecard_id, scorecard_version)
+    WHERE c.agent_id = ? AND c.started_at >= ? AND c.started_at < ?"""
+
+
 def test_generated_calls_look_like_scored_calls(history, scorecard):
     db, done = history
     assert done.calls >= 400 and done.reviewed_calls > 0 and done.sessions == 1
@@ -61,6 +70,9 @@ def test_generated_calls_look_like_scored_calls(history, scorecard):
     assert sql(db, "SELECT count(*) FROM findings WHERE text IS NOT NULL")[0][0] > done.calls
     assert sql(db, "SELECT count(*) FROM holds")[0][0] > 100
     assert sql(db, "SELECT count(DISTINCT call_id) FROM item_reviews WHERE reviewer = 'gen-reviewer'")[0][0] == done.reviewed_calls
+    # the scoring write path stored the scorecard version: items in its order, its hold limit
+    assert sql(db, "SELECT scorecard_id, scorecard_version, item_ids, hold_limit_s FROM scorecard_versions") == [
+        (scorecard.id, scorecard.version, [i.id for i in scorecard.items], 60.0)]
     # the real scorer finds what the generator meant (so the trends are in the words)
     agree = total = 0
     for result, meta in generate_calls(HistoryOptions(seed=3, weeks=1, calls_per_week=3), scorecard):
@@ -82,7 +94,12 @@ def test_agent_report_numbers_equal_the_sql(history, scorecard):
     report = rp.agent_report(store, "a103", MARCH, scorecard, "http://review")
     since, until = MARCH.bounds()
     assert report.agent["team"] == "Accounts" and report.agent["department"] == "Billing"
-    assert report.hold_limit_s == 60  # from aidet.yaml's hold_duration rule
+    # the standard is the stored scorecard version's (written with the scores), as in agent_scorecards
+    [(version, item_ids, limit)] = sql(db, """SELECT DISTINCT v.scorecard_version, v.item_ids, v.hold_limit_s
+        FROM call_scores s JOIN calls c USING (call_id) JOIN scorecard_versions v USING (scorecard_id, scorecard_version)
+        WHERE c.started_at >= ? AND c.started_at < ?""", [since, until])
+    assert report.standard.versions == (version,) and report.hold_limit_s == limit == 60
+    assert [i.item_id for i in report.items] == [i for i in item_ids if i in {line.item_id for line in report.items}]
 
     # score week by week, agent and team, on final scores
     expected = sql(db, """SELECT CAST(date_trunc('week', c.started_at) AS DATE), count(*), round(avg(f.score), 1)
@@ -103,10 +120,8 @@ def test_agent_report_numbers_equal_the_sql(history, scorecard):
             assert (line.calls[level], line.passed[level]) == (applicable, passed), (level, item_id)
             assert line.rates[level] == (round(passed / applicable, 3) if applicable else None)
 
-    # holds against the scorecard's standard, and handling
-    holds = sql(db, """SELECT count(*), max(h.duration_s), count(*) FILTER (WHERE h.duration_s > 60)
-        FROM holds h JOIN calls c USING (call_id) WHERE c.agent_id = 'a103' AND c.started_at >= ? AND c.started_at < ?""",
-                [since, until])[0]
+    # holds against the standard of the scorecard version each call was scored with, and handling
+    holds = sql(db, HOLDS_OVER, ["a103", since, until])[0]
     mine = report.holds["agent"]
     assert (mine["holds"], mine["longest_hold_s"], mine["holds_over_standard"]) == holds
     handle = sql(db, """SELECT count(*), round(avg(m.handle_time_s), 1), round(avg(m.time_to_answer_s), 1)
@@ -135,6 +150,29 @@ def test_agent_report_numbers_equal_the_sql(history, scorecard):
         AND c.started_at >= DATE '2025-02-03' AND c.started_at < DATE '2025-03-03'""")[0]
     assert (duration["before_calls"], duration["before_rate"]) == (before[0], round(before[1], 3))
     assert duration["since_rate"] - duration["before_rate"] > 0.3  # the coaching worked, in the words
+
+
+def test_the_standard_is_the_stored_versions_not_the_file_at_hand(tmp_path, scorecard):
+    """Calls scored with a 30 s hold limit stay judged by it when the report is made with the
+    default file (60 s): the report, `agent_scorecards` and the SQL agree on one source."""
+    from pipeline.scoring.scorecard import DEFAULT_SCORECARD, load_scorecard
+
+    strict_file = tmp_path / "aidet-strict.yaml"
+    strict_file.write_text(DEFAULT_SCORECARD.read_text(encoding="utf-8").replace("max_s: 60", "max_s: 30"), encoding="utf-8")
+    strict = load_scorecard(strict_file)
+    assert strict.id == scorecard.id and strict.version != scorecard.version
+    db = tmp_path / "callqa.duckdb"
+    write_history(Store(db), HistoryOptions(seed=5, weeks=2, calls_per_week=3), strict)
+    store = Store(db, read_only=True)
+    period = rp.custom_period(date(2025, 2, 3), date(2025, 2, 16))
+    report = rp.agent_report(store, "a103", period, scorecard)  # the 60 s file
+    assert report.standard.versions == (strict.version,) and report.hold_limit_s == 30
+    since, until = period.bounds()
+    count, _, over = sql(db, HOLDS_OVER, ["a103", since, until])[0]
+    assert report.holds["agent"]["holds"] == count and report.holds["agent"]["holds_over_standard"] == over
+    assert sql(db, "SELECT DISTINCT hold_limit_s FROM agent_scorecards") == [(30.0,)]
+    trends = rp.trends_report(store, period, scorecard)
+    assert list(trends.item_names) == sql(db, "SELECT item_ids FROM scorecard_versions")[0][0]
 
 
 def test_trends_call_out_an_item_worse_in_two_departments(history, scorecard):
@@ -173,6 +211,26 @@ def test_coach_log_export_and_formats_through_the_cli(history, tmp_path):
     assert bad.exit_code == 2 and "explenation" in bad.output
     listed = runner.invoke(app, ["coach-log", "list", "--agent", "a202", "--format", "json", "--db", str(db)])
     assert json.loads(listed.output)[0]["items"] == "explanation, hold_within_standard"
+    assert json.loads(listed.output)[0]["session_date"].startswith("2025-03-10")
+    # the shared formats: piped tables are plain complete rows, CSV has every column
+    piped = runner.invoke(app, ["coach-log", "list", "--db", str(db)])
+    row = next(line for line in piped.output.splitlines() if line.startswith("2025-03-10"))
+    assert "a202" in row and "explanation, hold_within_standard" in row and "lena" in row
+    as_csv = list(csv.DictReader(io.StringIO(runner.invoke(app, ["coach-log", "list", "--format", "csv", "--db", str(db)]).output)))
+    assert {"session_id", "notes", "agent_name"} <= set(as_csv[0]) and len(as_csv) == 2
+
+    # trends: json and csv carry every section (worse, items, topics), the table every id whole
+    args = ["trends", "--since", "2025-02-03", "--until", "2025-03-30", "--db", str(db)]
+    document = json.loads(runner.invoke(app, args + ["--format", "json"]).output)
+    assert set(document) == {"worse", "items", "topics"}
+    assert {w["item_id"] for w in document["worse"] if w["in_several"]} == {"hold_thanked"}
+    assert {w["department"] for w in document["worse"] if w["item_id"] == "hold_thanked"} >= {"Billing", "Technical Support"}
+    sections = runner.invoke(app, args + ["--format", "csv"]).output.split("\n\n")
+    assert [s.splitlines()[0] for s in sections] == ["# worse", "# items", "# topics"]
+    assert len(sections[1].splitlines()) == len(document["items"]) + 2
+    table = runner.invoke(app, args).output
+    assert "hold_thanked worse in 2 departments at once" in table
+    assert re.search(r"^Technical Support\s+hold_within_standard\s+\S+% \(\d+\)", table, re.M)
 
     out = tmp_path / "export"
     done = runner.invoke(app, ["export", str(out), "--db", str(db)])

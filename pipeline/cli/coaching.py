@@ -2,20 +2,21 @@
 
     callqa coach AGENT [--period week|month | --since D --until D] [--out DIR]
         the agent's coaching report as HTML and PDF (charts, items against the team, moments)
-    callqa trends [--period ... | --since D --until D] [--by department|team] [--out DIR]
+    callqa trends [--period ... | --since D --until D] [--by department|team] [--out DIR] [--format ...]
         items failing where, week over week; items worse in several departments; topics
     callqa coach-log add AGENT --items a,b --goals "..." --by NAME [--date D]
-    callqa coach-log list [--agent ID]
+    callqa coach-log list [--agent ID] [--format table|csv|json]
     callqa export OUT_DIR [--what calls,item_results,agent_scorecards] [--as csv|parquet|both]
     callqa generate [--seed N] [--weeks N] [--calls-per-week N]
         a realistic multi-week history of scored calls, for the demo and tests
 
 Registered on the main app by `pipeline.cli.main` with `register(app)`. Figures come from
-`pipeline.store.reads` through `pipeline.coaching.report`.
+`pipeline.store.reads` through `pipeline.coaching.report`; tables, CSV and JSON are printed by
+`pipeline.cli.common` (`emit`, `print_table`) like every other read command's, so ids are never
+cut, piped output is plain complete rows, and CSV/JSON carry every row and column.
 """
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -26,7 +27,8 @@ import typer
 from rich.markup import escape
 
 from pipeline.cli.common import (
-    EXIT_BUSY, console, db_option, fail, open_reader, resolve_db, run_lock_or_exit, scorecard_or_exit, table,
+    EXIT_BUSY, Format, console, db_option, emit, emit_document, fail, format_option, needed_width, open_reader,
+    print_table, resolve_db, run_lock_or_exit, say, scorecard_or_exit,
 )
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD
 from pipeline.store import reads
@@ -42,26 +44,10 @@ class PeriodKind(str, Enum):
     month = "month"
 
 
-class Output(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
 class FileFormat(str, Enum):
     csv = "csv"
     parquet = "parquet"
     both = "both"
-
-
-def _emit(frame: pd.DataFrame, out: Output, title: str) -> None:
-    """A result as a table for people, or CSV / JSON for programs (all columns, raw values)."""
-    if out is Output.csv:
-        typer.echo(frame.to_csv(index=False), nl=False)
-    elif out is Output.json:
-        typer.echo(frame.to_json(orient="records", date_format="iso", indent=1))
-    else:
-        console.print(table(frame, title) if not frame.empty else f"{title}: none.")
 
 
 def _writer(db: Optional[Path]) -> Store:
@@ -88,13 +74,15 @@ def _period(kind: PeriodKind, since: Optional[datetime], until: Optional[datetim
 
 
 def _newest_day(store: Store, agent: str = "") -> date:
-    frame = store.query("SELECT max(call_time) AS last FROM call_overview" + (" WHERE agent_id = ?" if agent else ""),
-                        [agent] if agent else [])
-    last = frame["last"].iloc[0]
-    return (last.date() if not pd.isna(last) else date.today())
+    """The day of the newest scored call (the agent's), else today: the default period holds it."""
+    last = reads.newest_call_time(store, agent)
+    return last.date() if last is not None and not pd.isna(last) else date.today()
 
 
-SCORECARD_OPTION = typer.Option(DEFAULT_SCORECARD, "--scorecard", help="Scorecard file: its items' names, where to look for each, the hold standard.")
+SCORECARD_OPTION = typer.Option(
+    DEFAULT_SCORECARD, "--scorecard",
+    help="Scorecard file: which scorecard's calls, its items' names and where to look for each. "
+         "Item order and hold limit come from the version stored with the calls.")
 
 
 def coach(
@@ -124,19 +112,52 @@ def coach(
         fail(f"agent {agent} has no {card.id} calls in {chosen.label}: pick another --period/--at or --since/--until")
     files = write_agent_report(report, out, link_base, pdf)
     s = report.summary
-    console.print(f"{escape(report.agent['agent_name'] or agent)} ({agent}), {chosen.label}: {s['calls']} calls, "
-                  f"average {s['avg_score']}, {s['reviewed_calls']} reviewed; to coach: "
-                  + (", ".join(i.item_id for i in report.weak_items) or "nothing stands out"))
+    say(f"{escape(report.agent['agent_name'] or agent)} ({escape(agent)}), {chosen.label}: {s['calls']} calls, "
+        f"average {s['avg_score']}, {s['reviewed_calls']} reviewed; to coach: "
+        + (", ".join(i.item_id for i in report.weak_items) or "nothing stands out"))
     for p in report.progress:
         for i in p.items:
-            console.print(f"since coaching on {p.session_date}: {i['item_id']} "
-                          f"{_pct(i['before_rate'])} ({i['before_calls']} calls) -> {_pct(i['since_rate'])} ({i['since_calls']} calls)")
+            say(f"since coaching on {p.session_date}: {i['item_id']} "
+                f"{_pct(i['before_rate'])} ({i['before_calls']} calls) -> {_pct(i['since_rate'])} ({i['since_calls']} calls)")
     for f in files:
-        console.print(f"wrote {escape(str(f))}", soft_wrap=True)
+        say(f"wrote {escape(str(f))}")
 
 
 def _pct(rate) -> str:
     return "-" if rate is None else f"{100 * rate:.0f} %"
+
+
+WORSE_COLUMNS = ["item_id", "group", "earlier_rate", "earlier_calls", "recent_rate", "recent_calls", "in_several"]
+
+
+def worse_frame(report, by: str) -> pd.DataFrame:
+    """The worsened items as rows (one per item and group), the group column named for `by`;
+    the columns are there even when nothing worsened, so CSV still has its header."""
+    rows = [{"item_id": w.item_id, "group": w.group, "earlier_rate": w.before_rate, "earlier_calls": w.before_calls,
+             "recent_rate": w.recent_rate, "recent_calls": w.recent_calls, "in_several": w.item_id in report.called_out}
+            for w in report.worse]
+    return pd.DataFrame(rows, columns=WORSE_COLUMNS).rename(columns={"group": by})
+
+
+def trend_cells(trends: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:
+    """One row per group, item and week, items in `order` (the stored scorecard version's), the
+    pass rate as a lead reads it: "83% (12)", of the calls the item applied to."""
+    rank = {item: n for n, item in enumerate(order)}
+    cells = trends.assign(week=trends.week.astype(str), rank=trends.item_id.map(rank),
+                          pass_rate=[f"{100 * r:.0f}% ({n})" if r is not None and r == r else f"- ({n})"
+                                     for r, n in zip(trends.pass_rate, trends.applicable_calls)])
+    cells = cells.sort_values(["grp", "rank", "item_id", "week"], na_position="last")
+    return cells.rename(columns={"grp": by})[[by, "item_id", "week", "pass_rate"]]
+
+
+def week_grid(cells: pd.DataFrame, by: str) -> pd.DataFrame:
+    """`trend_cells` with one column per week: a row per group and item, as a lead scans them."""
+    if cells.empty:
+        return cells
+    wide = cells.pivot_table(index=[by, "item_id"], columns="week", values="pass_rate", aggfunc="first", sort=False)
+    wide = wide.reset_index()
+    wide.columns.name = None
+    return wide
 
 
 class Grouping(str, Enum):
@@ -151,12 +172,13 @@ def trends(
     until: Optional[datetime] = typer.Option(None, help="... to this day, included."),
     by: Grouping = typer.Option(Grouping.department, help="Compare departments or teams."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write trends-....html and .pdf into this folder."),
-    fmt: Output = typer.Option(Output.table, "--format", help="table for people; csv or json for programs."),
+    fmt: Format = format_option(),
     scorecard: Path = SCORECARD_OPTION,
     db: Optional[Path] = db_option(),
 ) -> None:
     """Which items fail in which departments week over week, the items worse in several at once
-    (with the figures), and the topics customers call about, side by side."""
+    (with the figures), and the topics customers call about, side by side. csv and json: the
+    sections worse, items (per group, item and week) and topics."""
     from pipeline.coaching.render import write_trends_report
     from pipeline.coaching.report import trends_report
 
@@ -164,33 +186,32 @@ def trends(
     card = scorecard_or_exit(scorecard)
     chosen = _period(period, since, until, at.date() if at else _newest_day(store))
     report = trends_report(store, chosen, card, by.value)
-    worse = pd.DataFrame([{"item_id": w.item_id, by.value: w.group, "earlier_rate": w.before_rate, "earlier_calls": w.before_calls,
-                           "recent_rate": w.recent_rate, "recent_calls": w.recent_calls,
-                           "in_several": w.item_id in report.called_out} for w in report.worse])
-    if fmt is not Output.table:
-        if fmt is Output.json:
-            typer.echo(json.dumps({"worse": json.loads(worse.to_json(orient="records")),
-                                   "items": json.loads(report.trends.to_json(orient="records", date_format="iso")),
-                                   "topics": json.loads(report.topics.to_json(orient="records"))}, indent=1))
-        else:
-            _emit(report.trends.rename(columns={"grp": by.value}), fmt, "")
+    if out:
+        generated = bool(report.trends.size) and reads.has_generated_calls(store)
+        files = write_trends_report(report, out, generated)
+    if fmt is not Format.table:
+        emit_document({"worse": worse_frame(report, by.value),
+                       "items": report.trends.rename(columns={"grp": by.value}),
+                       "topics": report.topics}, fmt)
         return
     for item, ws in report.called_out.items():
-        console.print(f"[bold red]{item}[/bold red] worse in {len(ws)} {by.value}s at once: " + "; ".join(
+        say(f"[bold red]{escape(item)}[/bold red] worse in {len(ws)} {by.value}s at once: " + "; ".join(
             f"{escape(w.group)} {_pct(w.before_rate)} ({w.before_calls}) -> {_pct(w.recent_rate)} ({w.recent_calls})" for w in ws))
     if not report.called_out:
-        console.print(f"No item worse in several {by.value}s at once ({chosen.label}).")
-    wide = report.trends.assign(week=report.trends.week.astype(str)).pivot_table(
-        index=["grp", "item_id"], columns="week", values="pass_rate", aggfunc="first").reset_index()
-    wide.columns.name = None
-    console.print(table(wide.rename(columns={"grp": by.value}), f"Pass rate per {by.value}, item and week ({chosen.label})"))
-    topics = report.topics.pivot_table(index="topic", columns="department", values="calls", aggfunc="first").reset_index()
+        say(f"No item worse in several {by.value}s at once ({escape(chosen.label)}).")
+    title = f"Pass rate per {by.value}, item and week ({chosen.label}): % of the calls the item applied to, (how many)"
+    cells = trend_cells(report.trends, by.value, list(report.item_names))
+    wide = week_grid(cells, by.value)
+    if console.is_terminal and not wide.empty and needed_width(wide) > console.width:
+        print_table(cells, title)  # too wide for this terminal: one row per week
+    else:
+        print_table(wide, title, empty=f"No scored calls in {chosen.label}.")
+    topics = report.topics.pivot_table(index="topic", columns="department", values="calls", aggfunc="first").reset_index() \
+        if not report.topics.empty else report.topics
     topics.columns.name = None
-    console.print(table(topics, "Topics customers call about, calls per department"))
-    if out:
-        generated = bool(report.trends.size) and bool(store.query("SELECT 1 FROM calls WHERE channel_layout = 'generated' LIMIT 1").size)
-        for f in write_trends_report(report, out, generated):
-            console.print(f"wrote {escape(str(f))}", soft_wrap=True)
+    print_table(topics, "Topics customers call about, calls per department", empty="No topics heard.")
+    for f in files if out else []:
+        say(f"wrote {escape(str(f))}")
 
 
 @log_app.command("add")
@@ -213,18 +234,20 @@ def log_add(
         fail(str(exc))
     except StoreBusy as exc:
         fail(str(exc), EXIT_BUSY)
-    console.print(f"coaching session with {escape(agent)} on {(on or datetime.now()).date()} saved: {escape(items)}")
+    say(f"coaching session with {escape(agent)} on {(on or datetime.now()).date()} saved: {escape(items)}")
 
 
 @log_app.command("list")
 def log_list(
     agent: str = typer.Option("", "--agent", help="Only this agent's sessions."),
-    fmt: Output = typer.Option(Output.table, "--format", help="table for people; csv or json for programs."),
+    fmt: Format = format_option(),
     db: Optional[Path] = db_option(),
 ) -> None:
     """Coaching sessions, newest first."""
     frame = reads.coaching_log(open_reader(db), agent).drop(columns=["item_list"])
-    _emit(frame, fmt, "Coaching sessions")
+    emit(frame, fmt, "Coaching sessions", ["session_date", "agent_id", "agent_name", "items", "goals", "coached_by"],
+         empty="No coaching sessions" + (f" with {agent}." if agent else " yet."),
+         narrow=["session_date", "agent_id", "items", "coached_by"])
 
 
 def export(
@@ -252,7 +275,7 @@ def export(
         for f in formats:
             path = out_dir / f"{name}.{f}"
             rows = reads.export_table(store, name, str(path), f, start, end)
-            console.print(f"wrote {escape(str(path))} ({rows} rows)", soft_wrap=True)
+            say(f"wrote {escape(str(path))} ({rows} rows)")
 
 
 def generate(
@@ -278,9 +301,9 @@ def generate(
             done = write_history(store, HistoryOptions(seed=seed, start=monday, weeks=weeks, calls_per_week=calls_per_week), card)
         except AlreadyGenerated as exc:
             fail(str(exc))
-    console.print(f"generated {done.calls} calls ({done.first_day} to {done.last_day}), {done.reviewed_calls} reviewed, "
-                  f"{done.sessions} coaching session(s) in {escape(str(path))}", soft_wrap=True)
-    console.print(f"try: callqa coach a103 --period month --db {escape(str(path))}", soft_wrap=True)
+    say(f"generated {done.calls} calls ({done.first_day} to {done.last_day}), {done.reviewed_calls} reviewed, "
+        f"{done.sessions} coaching session(s) in {escape(str(path))}, scored with {card.id}@{card.version}")
+    say(f"try: callqa coach a103 --period month --db {escape(str(path))}")
 
 
 def register(app: typer.Typer) -> None:

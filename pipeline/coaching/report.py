@@ -68,19 +68,39 @@ def custom_period(since: date, last_day: date) -> Period:
 
 # --- the scorecard's own standards ----------------------------------------------------------------
 
-def hold_standard(scorecard) -> Optional[float]:
-    """The longest hold the scorecard allows: the strictest `hold_duration` rule, nested ones too
-    (None when it has none)."""
-    def limits(rule: dict):
-        if rule.get("kind") == "hold_duration":
-            yield float(rule["max_s"])
-        for value in rule.values():
-            for child in value if isinstance(value, list) else [value]:
-                if isinstance(child, dict):
-                    yield from limits(child)
+@dataclass(frozen=True)
+class Standard:
+    """What the scorecard versions stored with the reported calls stood for (`scorecard_versions`),
+    so a report judges calls as they were scored and as `callqa agents` counts them, not by
+    whichever scorecard file is at hand when the report is made."""
 
-    found = [limit for item in scorecard.items for limit in limits(item.rule.model_dump())]
-    return min(found) if found else None
+    versions: tuple[str, ...]                 # the versions that scored the period's calls, newest first
+    item_ids: tuple[str, ...]                 # the newest version's item order, then items only older ones had
+    hold_limits: dict[str, Optional[float]]   # version -> its hold limit (None: no hold_duration rule)
+
+    @property
+    def hold_limit_s(self) -> Optional[float]:
+        """The newest version's hold limit: the one a lead is shown (each call is still counted
+        against its own version's limit)."""
+        return self.hold_limits.get(self.versions[0]) if self.versions else None
+
+    @property
+    def mixed_limits(self) -> bool:
+        """Versions with different hold limits scored the period's calls."""
+        return len(set(self.hold_limits.values())) > 1
+
+
+def standard_of(versions: pd.DataFrame, scorecard) -> Standard:
+    """The standard from `reads.coach_versions` (newest first). A period with no stored version
+    (no calls) falls back to the scorecard file's item order and no hold limit: nothing to judge."""
+    if versions.empty:
+        return Standard((), tuple(i.id for i in scorecard.items), {})
+    order: list[str] = []
+    for ids in versions.item_ids:
+        order += [i for i in _listed(ids) if i not in order]
+    limits = {str(v): (None if _none(limit) is None else float(limit))
+              for v, limit in zip(versions.scorecard_version, versions.hold_limit_s)}
+    return Standard(tuple(str(v) for v in versions.scorecard_version), tuple(order), limits)
 
 
 def where_to_look(rule) -> str:
@@ -152,7 +172,7 @@ class AgentReport:
     period: Period
     scorecard_id: str
     scorecard_name: str
-    hold_limit_s: Optional[float]
+    standard: Standard                    # from the stored versions of the period's calls
     weekly: pd.DataFrame                  # level, week, calls, avg_score, reviewed_calls
     item_weeks: pd.DataFrame              # week, item_id, applicable_calls, pass_rate (the agent's)
     items: list[ItemLine]
@@ -162,6 +182,10 @@ class AgentReport:
     moments: dict[str, list[Moment]] = field(default_factory=dict)
     progress: list[Progress] = field(default_factory=list)
     generated: bool = False
+
+    @property
+    def hold_limit_s(self) -> Optional[float]:
+        return self.standard.hold_limit_s
 
     @property
     def summary(self) -> dict:
@@ -192,10 +216,12 @@ def _none(value):
     return None if value is None or (isinstance(value, float) and value != value) or value is pd.NA else value
 
 
-def item_lines(rates: pd.DataFrame, scorecard) -> list[ItemLine]:
-    """Per scorecard item (in the scorecard's order), the rates at each level; weak ones marked."""
+def item_lines(rates: pd.DataFrame, scorecard, item_order: Optional[list[str]] = None) -> list[ItemLine]:
+    """Per item, in `item_order` (the stored scorecard version's; default the file's), the rates
+    at each level; weak ones marked. Names come from the scorecard file (the id where it has none)."""
     names = {i.id: i.name for i in scorecard.items}
-    order = [i.id for i in scorecard.items] + sorted(set(rates.item_id) - {i.id for i in scorecard.items})
+    known = list(item_order) if item_order is not None else [i.id for i in scorecard.items]
+    order = known + sorted(set(rates.item_id) - set(known))
     lines = []
     for item_id in order:
         rows = {r["level"]: r for r in rates[rates.item_id == item_id].to_dict("records")}
@@ -268,12 +294,12 @@ def agent_report(store: Store, agent_id: str, period: Period, scorecard, link_ba
                                    min(trend_since, since), until)
     weekly = reads.coach_weekly_scores(store, trend_scope)
     item_weeks = reads.coach_item_weeks(store, trend_scope)
-    hold_limit = hold_standard(scorecard)
-    holds = {r["level"]: r for r in reads.coach_holds(store, scope, hold_limit if hold_limit is not None else 1e9).to_dict("records")}
+    standard = standard_of(reads.coach_versions(store, scorecard.id, since, until), scorecard)
+    holds = {r["level"]: r for r in reads.coach_holds(store, scope).to_dict("records")}
     metrics = {r["level"]: r for r in reads.coach_metrics(store, scope).to_dict("records")}
-    items = item_lines(reads.coach_item_rates(store, scope), scorecard)
+    items = item_lines(reads.coach_item_rates(store, scope), scorecard, list(standard.item_ids))
     calls = reads.coach_calls(store, scope)
-    report = AgentReport(profile, period, scorecard.id, scorecard.name, hold_limit, weekly, item_weeks, items, holds,
+    report = AgentReport(profile, period, scorecard.id, scorecard.name, standard, weekly, item_weeks, items, holds,
                          metrics, calls, generated=bool(calls.call_id.str.startswith("gen-").any()) if not calls.empty else False)
     weak = sorted(report.weak_items, key=lambda i: (i.gap if i.gap is not None else 0.0, i.rates["agent"] or 0.0))[:3]
     rules = {i.id: i.rule for i in scorecard.items}
@@ -365,7 +391,7 @@ def called_out(found: list[Worsening], at_least: int = 2) -> dict[str, list[Wors
 class TrendsReport:
     period: Period
     scorecard_id: str
-    item_names: dict[str, str]
+    item_names: dict[str, str]            # in the stored scorecard version's order
     by: str
     trends: pd.DataFrame                  # grp, item_id, week, applicable_calls, passed, pass_rate
     worse: list[Worsening]
@@ -399,5 +425,7 @@ def trends_report(store: Store, period: Period, scorecard, by: str = "department
     trends = reads.item_trends(store, scorecard.id, since, until, by)
     found = worsenings(trends)
     topic_weeks = reads.topic_counts(store, topics if topics is not None else load_topics(), since, until)
-    return TrendsReport(period, scorecard.id, {i.id: i.name for i in scorecard.items}, by, trends, found,
+    standard = standard_of(reads.coach_versions(store, scorecard.id, since, until), scorecard)
+    names = {i.id: i.name for i in scorecard.items}
+    return TrendsReport(period, scorecard.id, {i: names.get(i, i) for i in standard.item_ids}, by, trends, found,
                         called_out(found), topic_table(topic_weeks), topic_weeks)

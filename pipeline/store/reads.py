@@ -655,18 +655,35 @@ def coach_item_rates(store: Store, scope: CoachScope) -> pd.DataFrame:
         GROUP BY l.level, f.item_id ORDER BY l.level, f.item_id""", scope.params())
 
 
-def coach_holds(store: Store, scope: CoachScope, hold_limit_s: float) -> pd.DataFrame:
-    """Holds of the agent, the team and the department: count, average, longest, over the
-    scorecard's standard (`hold_limit_s`), not announced, not thanked or apologised for."""
+def coach_versions(store: Store, scorecard_id: str, since: datetime, until: datetime) -> pd.DataFrame:
+    """The stored scorecard versions the period's calls were scored with, newest first: each
+    version's items in its order, its hold limit and how many of the period's calls it scored.
+
+    A coaching report takes its standards from here, as the `agent_scorecards` view does, not
+    from whichever scorecard file is at hand: the calls were judged by the version stored with them."""
+    return store.query(_COACH_BASE + """
+        SELECT v.scorecard_version, any_value(v.item_ids) AS item_ids, any_value(v.hold_limit_s) AS hold_limit_s,
+               any_value(v.first_scored_at) AS first_scored_at, count(DISTINCT cc.call_id) AS calls
+        FROM cc JOIN scorecard_versions v USING (scorecard_id, scorecard_version)
+        GROUP BY v.scorecard_version ORDER BY first_scored_at DESC NULLS LAST, v.scorecard_version""",
+        [scorecard_id, since, until])
+
+
+def coach_holds(store: Store, scope: CoachScope) -> pd.DataFrame:
+    """Holds of the agent, the team and the department: count, average, longest, over the hold
+    limit of the scorecard version each call was scored with (`scorecard_versions.hold_limit_s`,
+    as in the `agent_scorecards` view; none over where a version has no limit), not announced,
+    not thanked or apologised for."""
     return store.query(_COACH_CALLS + """
         SELECT l.level, count(DISTINCT l.call_id) AS calls, count(h.hold_idx) AS holds,
                round(avg(h.duration_s), 1) AS avg_hold_s, max(h.duration_s) AS longest_hold_s,
-               count(h.hold_idx) FILTER (WHERE h.duration_s > ?) AS holds_over_standard,
+               count(h.hold_idx) FILTER (WHERE h.duration_s > v.hold_limit_s) AS holds_over_standard,
                count(h.hold_idx) FILTER (WHERE NOT h.announced) AS holds_unannounced,
                count(h.hold_idx) FILTER (WHERE NOT h.acknowledged) AS holds_without_apology
         FROM levels l LEFT JOIN hold_details h
           ON h.call_id = l.call_id AND h.scorecard_id = l.scorecard_id AND h.scorecard_version = l.scorecard_version
-        GROUP BY l.level ORDER BY l.level""", scope.params() + [hold_limit_s])
+        LEFT JOIN scorecard_versions v ON v.scorecard_id = l.scorecard_id AND v.scorecard_version = l.scorecard_version
+        GROUP BY l.level ORDER BY l.level""", scope.params())
 
 
 def coach_metrics(store: Store, scope: CoachScope) -> pd.DataFrame:
@@ -778,6 +795,21 @@ def topic_counts(store: Store, topics: dict[str, str], since: datetime, until: d
            FROM totals LEFT JOIN hits USING (department, week)
            GROUP BY ALL ORDER BY totals.department, totals.week, hits.topic""",
         [since, until, names, patterns])
+
+
+def newest_call_time(store: Store, agent_id: str = "") -> Optional[datetime]:
+    """The time of the newest scored call (of one agent, or anyone's): the default period of a
+    coaching report or the trends is the one that holds it. None when nothing is scored."""
+    where, params = ("WHERE agent_id = ?", [agent_id]) if agent_id else ("", [])
+    with store.connect(read_only=True) as con:
+        last = con.execute(f"SELECT max(call_time) FROM call_overview {where}", params).fetchone()[0]
+    return last
+
+
+def has_generated_calls(store: Store) -> bool:
+    """Whether any call here was made by `callqa generate` (reports then say so on their first page)."""
+    with store.connect(read_only=True) as con:
+        return con.execute("SELECT 1 FROM calls WHERE channel_layout = 'generated' LIMIT 1").fetchone() is not None
 
 
 def generated_call_count(store: Store, seed: int) -> int:
