@@ -19,7 +19,8 @@ router = APIRouter()
 
 @lru_cache(maxsize=1)
 def _scorecard():
-    """The scorecard whose item names, windows and hold standard the reports use (loaded once)."""
+    """The scorecard whose item names and moment windows the reports use (loaded once); the hold
+    standard and item order come from the stored scorecard versions of the calls reported on."""
     return load_scorecard(DEFAULT_SCORECARD)
 
 
@@ -34,9 +35,8 @@ def _newest(store: RequestStore, agent: str = "") -> date:
     profile = reads.agent_profile(store, agent) if agent else None
     if profile:
         return profile["last_call"].date()
-    frame = store.query("SELECT max(call_time) AS last FROM call_overview")
-    last = frame["last"].iloc[0]
-    return last.date() if last == last and last is not None else date.today()
+    last = reads.newest_call_time(store)
+    return last.date() if last is not None else date.today()
 
 
 def _allowed(user: User, agent_id: str) -> None:
@@ -63,7 +63,7 @@ def coaching_home(request: Request, period: str = "month", at: str = "", by: str
         return RedirectResponse(f"/coaching/agents/{user.own_agent}", status_code=303)
     chosen = period_of(period if period in ("week", "month") else "month", _day(at, _newest(store)))
     trends = trends_report(store, chosen, _scorecard(), "team" if by == "team" else "department")
-    generated = bool(store.query("SELECT 1 FROM calls WHERE channel_layout = 'generated' LIMIT 1").size)
+    generated = reads.has_generated_calls(store)
     return render(request, "coaching.html", user=user, agents=reads.queue_choices(store)["agents"], period=period,
                   at=chosen.since.isoformat(), by=by, body=coach_render.trends_body(trends, generated),
                   log=records(reads.coaching_log(store).drop(columns=["item_list"]).head(20)))
