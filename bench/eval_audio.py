@@ -1,7 +1,8 @@
 """Score labelled audio through the real pipeline and compare with the QA labels.
 
     .venv/bin/python bench/eval_audio.py [FOLDERS...] [--model base] [--threads 1] [--only ID ...]
-                                         [--transcripts] [--no-redact]
+                                         [--transcripts] [--no-redact] [--vocabulary-as HOW]
+                                         [--no-agent-names] [--json FILE]
 
 FOLDERS (default: data/eval/audio and data/samples) each hold audio and a labels.json in the
 format of data/samples/labels.json (`call_id`, `file`, `channel_layout`, `expected_items`).
@@ -11,6 +12,12 @@ default scorecard, and the item outcomes are compared with the labels by
 `pipeline.evaluate.evaluate`: per-item precision / recall / F1, confusion and disagreements,
 for each folder and for all of them together. --transcripts prints what Whisper heard per
 call, to tell an ASR slip from a detection miss.
+
+Decoder hints: the scorecard's `vocabulary` and the agent's name (`agent_name` from the folder's
+manifest.csv, when it has one) reach Whisper as the pipeline gives them; --vocabulary-as
+hotwords|initial_prompt|none compares the two ways in (and none), --no-agent-names leaves the
+manifest's names out. --json FILE writes each call's item outcomes, flags and speech coverage
+(share of VAD speech with words on it) for before/after comparisons.
 """
 from __future__ import annotations
 
@@ -37,6 +44,10 @@ def main() -> int:
     ap.add_argument("--only", nargs="+", default=None, help="score only these call ids")
     ap.add_argument("--transcripts", action="store_true", help="print Whisper's transcript per call")
     ap.add_argument("--no-redact", action="store_true", help="skip redaction (the nightly flow redacts)")
+    ap.add_argument("--vocabulary-as", choices=("hotwords", "initial_prompt", "none"), default=None,
+                    help="how the scorecard's vocabulary and the agent's name reach Whisper (default: the pipeline's)")
+    ap.add_argument("--no-agent-names", action="store_true", help="do not pass the manifest's agent names")
+    ap.add_argument("--json", type=Path, default=None, help="write per-call outcomes, flags and coverage here")
     args = ap.parse_args()
 
     from pipeline.scoring.evaluate import evaluate, render_text
@@ -54,6 +65,12 @@ def main() -> int:
         from pipeline.privacy.redact import Redactor
         redactor = Redactor()
     options = PipelineOptions(model=args.model)
+    if args.vocabulary_as:
+        from dataclasses import replace
+
+        from pipeline.audio.transcribe import TranscribeOptions
+        options = replace(options, transcribe=replace(TranscribeOptions(), vocabulary_as=args.vocabulary_as))
+    dump: dict[str, dict] = {}
     print(f"model {args.model} ({args.threads} thread(s)), scorecard {scorecard.id}; "
           f"loaded in {time.perf_counter() - t0:.1f} s", flush=True)
 
@@ -68,11 +85,12 @@ def main() -> int:
         if not entries:
             continue
         labels = {e["call_id"]: e["expected_items"] for e in entries}
+        names = {} if args.no_agent_names else _agent_names(folder)
         results = []
         f_audio = f_wall = 0.0
         for e in entries:
             meta = CallMeta(call_id=e["call_id"], path=str(folder / e["file"]),
-                            channel_layout=e.get("channel_layout"))
+                            channel_layout=e.get("channel_layout"), agent_name=names.get(e["file"], ""))
             start = time.perf_counter()
             r = process_call(meta, model, scorecard, options, redactor=redactor)
             wall = time.perf_counter() - start
@@ -84,6 +102,12 @@ def main() -> int:
                      if e["expected_items"].get(i.item_id, i.outcome) != i.outcome]
             print(f"  {e['call_id']:44s} {dur:6.1f} s audio {wall:6.1f} s wall  {status}"
                   + (f"  differs: {', '.join(wrong)}" if wrong else ""), flush=True)
+            dump[e["call_id"]] = {
+                "items": {i.item_id: i.outcome for i in (r.score.items if r.score else ())},
+                "flags": list(r.score.flag_reasons) if r.score else [r.error],
+                "coverage": _coverage(r), "wall_s": round(wall, 2), "audio_s": dur,
+                "stages": {k: round(v, 2) for k, v in r.stage_seconds.items()},
+            }
             if args.transcripts:
                 for h in r.holds:
                     print(f"      [hold {h.start:.1f}-{h.end:.1f} s]")
@@ -104,7 +128,38 @@ def main() -> int:
     if len(sections) > 1:
         print(f"\n=== all folders: {audio_total:.0f} s of audio in {wall_total:.0f} s ===")
         print(render_text(evaluate(all_pred, all_labels), disagreements=False))
+    if args.json:
+        args.json.write_text(json.dumps(dump, indent=1))
     return 0
+
+
+def _agent_names(folder: Path) -> dict[str, str]:
+    """file -> agent_name from the folder's manifest.csv, as a centre would export it."""
+    import csv
+
+    manifest = folder / "manifest.csv"
+    if not manifest.exists():
+        return {}
+    with open(manifest, newline="") as fh:
+        return {row["file"]: row.get("agent_name", "") for row in csv.DictReader(fh)}
+
+
+def _coverage(result) -> dict[str, float] | None:
+    """Share of each party's speech (by VAD, recomputed here) with words on it."""
+    if not result.ok or result.channel_layout == "mono":
+        return None
+    from pipeline.audio import activity
+    from pipeline.audio.decode import load_call
+
+    audio = load_call(result.meta.path, result.channel_layout)
+    out = {}
+    for party in ("agent", "customer"):
+        spans = activity.speech_spans(getattr(audio, party))
+        words = [w for u in result.utterances if u.speaker == party for w in u.words]
+        heard = sum(s.duration for s in spans if any(w.end >= s.start - 0.3 and w.start <= s.end + 0.3 for w in words))
+        total = sum(s.duration for s in spans)
+        out[party] = round(heard / total, 3) if total else 1.0
+    return out
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pipeline.audio.diarize import split_speakers
 from pipeline.records import CallMeta, CallResult
 from pipeline.settings import DEFAULT_MODEL
 from pipeline.privacy.redact import Redactor
+from pipeline.scoring import names
 from pipeline.scoring.score import score_call
 from pipeline.scoring import roles
 from pipeline.audio.transcribe import TranscribeOptions, transcribe_channel
@@ -88,21 +89,28 @@ def process_call(
             else:
                 agent_spans = activity.speech_spans(audio.agent, options.activity)
                 customer_spans = activity.speech_spans(audio.customer, options.activity)
+                # each party heard through the other's line is not that party's speech
+                agent_spans, _ = activity.without_bleed(audio.agent, audio.customer, agent_spans, customer_spans, options.activity)
+                customer_spans, _ = activity.without_bleed(audio.customer, audio.agent, customer_spans, agent_spans, options.activity)
             if not agent_spans and not customer_spans:
                 raise AudioError("no speech in the recording (silence or music only)")
             holds = activity.find_holds(agent_spans, customer_spans, options.activity)
         with _timed(stages, "transcribe"):
             decode = replace(options.transcribe, language=language)
+            # the names the agent says, as hints to Whisper: the scorecard's and the agent's own
+            hints = (*options.transcribe.vocabulary, *scorecard.vocabulary, *([meta.agent_name] if meta.agent_name else []))
+            agent_decode = replace(decode, vocabulary=hints)
             if audio.layout == "mono":
-                mixed, language = transcribe_channel(model, audio.mixed, "agent", decode)
+                mixed, language = transcribe_channel(model, audio.mixed, "agent", agent_decode, spans)
                 mono = roles.attribute(mixed, parties)  # who is the agent: from the words (mono calls)
                 utterances, agent_spans, customer_spans = mono.utterances, mono.agent, mono.customer
                 extra_flags.extend(mono.flags)
                 holds = activity.find_holds(agent_spans, customer_spans, options.activity)
             else:
-                agent_utts, language = transcribe_channel(model, audio.agent, "agent", decode)
+                # Whisper decodes only the speech found above (VAD once, times true; see transcribe.py)
+                agent_utts, language = transcribe_channel(model, audio.agent, "agent", agent_decode, agent_spans)
                 decode = replace(decode, language=language)  # the customer speaks the agent's language
-                customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode) if customer_spans else ([], language)
+                customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode, customer_spans)
                 utterances = sorted(agent_utts + customer_utts, key=lambda u: u.start)
         # Swapped channels: the agent's opening heard on the customer's side (pure, on the text).
         swap = channels.swap_check(utterances) if audio.layout != "mono" and "outbound" not in meta.call_type.lower() else None
@@ -123,6 +131,7 @@ def process_call(
                 scorecard, utterances, holds, result.metrics, audio.duration_s, result.language,
                 extra_flags, detector, context=meta.context,
             )
+            result.score = names.check_introduction(result.score, meta.agent_name)  # the name heard vs the manifest's
         result.utterances, result.holds = utterances, holds
     except AudioError as exc:
         result.error, result.permanent = str(exc), exc.permanent

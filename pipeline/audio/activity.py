@@ -25,6 +25,12 @@ class ActivityOptions:
       dead_air_s: both parties silent this long, outside a hold, is dead air.
       vad_threshold: Silero speech probability above which a frame is speech.
       min_silence_ms: a pause this long ends a stretch of speech (turn-taking resolution).
+      bleed_db: a stretch of "speech" on one channel this many dB quieter than the other
+        channel at the same time, while the other party speaks, is the other party heard
+        through the line (crosstalk), not this party: Whisper would transcribe it as theirs
+        (a customer's "thank you" passed as the agent's). Two people talking over each other
+        differ by a few dB; bleed measured 20-40 dB down.
+      bleed_overlap: ... and the other party speaks for at least this share of the stretch.
     """
 
     min_hold_s: float = 20.0
@@ -32,6 +38,8 @@ class ActivityOptions:
     dead_air_s: float = 10.0
     vad_threshold: float = 0.5
     min_silence_ms: int = 500
+    bleed_db: float = 15.0
+    bleed_overlap: float = 0.5
 
 
 def speech_spans(samples: np.ndarray, options: ActivityOptions = ActivityOptions(), sample_rate: int = 16_000) -> list[Span]:
@@ -46,6 +54,31 @@ def speech_spans(samples: np.ndarray, options: ActivityOptions = ActivityOptions
     )
     chunks = get_speech_timestamps(samples, vad, sampling_rate=sample_rate)
     return [Span(c["start"] / sample_rate, c["end"] / sample_rate) for c in chunks]
+
+
+def _rms_db(samples: np.ndarray, span: Span, sample_rate: int) -> float:
+    part = samples[int(span.start * sample_rate):int(span.end * sample_rate)].astype(np.float64)
+    return 10 * np.log10(np.mean(part**2) + 1e-12) if part.size else -120.0
+
+
+def without_bleed(
+    own: np.ndarray,
+    other: np.ndarray,
+    own_spans: Sequence[Span],
+    other_spans: Sequence[Span],
+    options: ActivityOptions = ActivityOptions(),
+    sample_rate: int = 16_000,
+) -> tuple[list[Span], list[Span]]:
+    """Split one channel's speech into its own and the other party's bleed (see `bleed_db`).
+
+    Returns (own speech, bleed). Stereo calls only: on a mono call there is no other channel.
+    """
+    kept, bleed = [], []
+    for span in own_spans:
+        talking = overlap(other_spans, span.start, span.end) >= options.bleed_overlap * span.duration
+        quieter = _rms_db(other, span, sample_rate) - _rms_db(own, span, sample_rate) >= options.bleed_db
+        (bleed if talking and quieter else kept).append(span)
+    return kept, bleed
 
 
 # --- span arithmetic -----------------------------------------------------------------------

@@ -1,8 +1,22 @@
 """Speech to utterances with word times (faster-whisper), one channel at a time.
 
-VAD is always on: without it Whisper invents "Thank you." and "Thank you for calling" inside
-silent holds and over hold music, which would score thank-yous nobody said. Utterance times come
-from the first and last word, never from the segment, whose times can stretch across a hold.
+Whisper decodes only where the project's own speech activity (`activity.speech_spans`, Silero
+VAD run once per channel) found speech, each stretch in its real place on the recording's
+timeline (`clip_timestamps`), never faster-whisper's `vad_filter`. That filter glues the speech
+chunks together with the silences cut out and decodes the glued audio in 30 s windows: on a
+call where one party listens for minutes, one window then spans minutes of real time (on the
+real call `real_auto_repairs_40`, the customer's 0:37-2:09), and when Whisper's timestamps
+place a phrase at the end of such a window, faster-whisper moves on past everything before it
+(the customer's 0:38-2:07 lost) and maps the phrase through the cut silences to 2:09. Here a
+decoding window never reaches across a silence longer than `max_gap_s`, times are the
+recording's own, and every stretch of speech that still comes back without words is decoded
+again on its own.
+
+Whisper also invents words where nobody speaks ("Thank you." at the end of a quiet stretch,
+"Thank you for calling" over hold music). A word with no speech activity under it is dropped;
+a word from a window Whisper itself judged probably silent (`no_speech_prob`) keeps its text
+but its probability is capped, so no item passes on it without a person (see `score._certain`).
+Utterance times come from the first and last word, never from the segment.
 """
 from __future__ import annotations
 
@@ -13,40 +27,181 @@ import numpy as np
 
 from pipeline.records import Span, Utterance, Word
 
+SAMPLE_RATE = 16_000
+
 
 @dataclass(frozen=True)
 class TranscribeOptions:
-    """Decoding settings passed to faster-whisper.
+    """Decoding settings passed to faster-whisper, and how speech regions are cut for it.
 
     Attributes:
       language: ISO code ("en", "nb", "nl", ...); None lets Whisper detect it on the agent channel.
       beam_size: 5 is Whisper's default; 1 is about 30 % faster with the same key phrases on calls.
       condition_on_previous_text: off, so one misheard phrase does not repeat through a call.
+      max_gap_s: stretches of speech closer than this are decoded in one window, pauses and all
+        (Whisper reads a turn better whole); a longer silence starts a new window, so no window
+        spans a stretch where the party only listens.
+      max_region_s: a decoding region grows by whole stretches of speech up to this length
+        (Whisper's 30 s window); one longer stretch is windowed by faster-whisper inside it.
+      pad_s: audio kept before and after each region, so a word's onset is not cut.
+      speech_slack_s: a word counts as spoken when it lies within this distance of speech
+        activity; words farther away are Whisper's inventions and are dropped.
+      max_no_speech_prob: Whisper's own no-speech threshold: words of a window it judged
+        silent with a higher probability keep at most 1 - no_speech_prob as their probability.
+      vocabulary: names the decoder should expect on this channel (the scorecard's company and
+        product names, the agent's name from the manifest). Hints only: nothing matches on them.
+      vocabulary_as: how they reach Whisper: "hotwords" (faster-whisper puts them in the prompt
+        of every window), "initial_prompt" (the first window only: with
+        condition_on_previous_text off the prompt is dropped after it) or "none".
     """
 
     language: str | None = None
     beam_size: int = 5
     condition_on_previous_text: bool = False
+    max_gap_s: float = 5.0
+    max_region_s: float = 30.0
+    pad_s: float = 0.2
+    speech_slack_s: float = 0.3
+    max_no_speech_prob: float = 0.6
+    vocabulary: tuple[str, ...] = ()
+    vocabulary_as: str = "hotwords"
 
 
-def transcribe_channel(model, samples: np.ndarray, speaker: str, options: TranscribeOptions) -> tuple[list[Utterance], str]:
-    """Transcribe one party's channel; returns its utterances and the language used."""
+def transcribe_channel(
+    model,
+    samples: np.ndarray,
+    speaker: str,
+    options: TranscribeOptions,
+    spans: Sequence[Span] | None = None,
+) -> tuple[list[Utterance], str | None]:
+    """Transcribe one party's channel; returns its utterances and the language used (the one
+    asked for when the channel holds no speech).
+
+    `spans`: the channel's speech activity when the caller has it already (the pipeline does),
+    so VAD runs once; without it, it is computed here.
+    """
+    if spans is None:
+        from pipeline.audio.activity import speech_spans
+
+        spans = speech_spans(samples)
+    spans = sorted(spans, key=lambda s: s.start)
+    if not spans:
+        return [], options.language
+    duration = len(samples) / SAMPLE_RATE
+    words, language = _decode(model, samples, decode_regions(spans, duration, options), options, options.language)
+    missed = uncovered(spans, words, options.speech_slack_s)
+    if missed:  # a stretch Whisper skipped in its window: once more, on its own
+        alone = [_padded(s, duration, options.pad_s) for s in missed]
+        more, _ = _decode(model, samples, alone, options, language)
+        words = sorted(words + more, key=lambda w: w.start)
+    words = spoken_words(words, spans, options.speech_slack_s)
+    return [_utterance(speaker, run) for run in split_at_pauses(words)], language
+
+
+def _decode(model, samples: np.ndarray, regions: Sequence[Span], options: TranscribeOptions,
+            language: str | None) -> tuple[list[Word], str]:
+    """faster-whisper over `regions` only, in the recording's own time."""
     segments, info = model.transcribe(
         samples,
-        language=options.language,
+        language=language,
         beam_size=options.beam_size,
-        vad_filter=True,
-        vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 200},
+        vad_filter=False,
+        clip_timestamps=[t for r in regions for t in (round(r.start, 3), round(r.end, 3))],
         word_timestamps=True,
         condition_on_previous_text=options.condition_on_previous_text,
+        **decoder_hint(options.vocabulary, options.vocabulary_as),
     )
     words = [
-        Word(w.word.strip(), round(float(w.start), 2), round(float(w.end), 2), round(float(w.probability), 3))
+        Word(w.word.strip(), round(float(w.start), 2), round(float(w.end), 2),
+             heard_probability(float(w.probability), segment.no_speech_prob, options.max_no_speech_prob))
         for segment in segments
         for w in (segment.words or [])
         if w.word.strip()
     ]
-    return [_utterance(speaker, run) for run in split_at_pauses(words)], info.language
+    return words, info.language
+
+
+def decoder_hint(vocabulary: Sequence[str], how: str = "hotwords") -> dict[str, str]:
+    """The keyword argument that gives Whisper the call's names: {} when there are none.
+
+    Names are written as a short list ("Northwind Energy, Contoso Bank, Sarah."): Whisper reads a
+    prompt as text said before, and a list biases spelling without inviting a sentence.
+    """
+    names = list(dict.fromkeys(n.strip() for n in vocabulary if n and n.strip()))
+    if not names or how == "none":
+        return {}
+    if how not in ("hotwords", "initial_prompt"):
+        raise ValueError(f"vocabulary_as must be hotwords, initial_prompt or none, not {how!r}")
+    return {how: ", ".join(names) + "."}
+
+
+def heard_probability(probability: float, no_speech_prob: float, max_no_speech_prob: float = 0.6) -> float:
+    """A word's probability, capped at 1 - no_speech_prob when Whisper judged its window
+    probably silent: the words stay on record, but no item passes on them unseen."""
+    if no_speech_prob > max_no_speech_prob:
+        probability = min(probability, 1.0 - no_speech_prob)
+    return round(probability, 3)
+
+
+# --- regions, coverage and filtering: plain arithmetic on spans ----------------------------------
+
+def decode_regions(spans: Sequence[Span], duration_s: float, options: TranscribeOptions = TranscribeOptions()) -> list[Span]:
+    """Group stretches of speech into decoding regions: neighbours closer than `max_gap_s` share
+    one while it stays under `max_region_s`; each region is padded by `pad_s`, within the call."""
+    groups: list[list[Span]] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if groups and span.start - groups[-1][-1].end <= options.max_gap_s \
+                and span.end - groups[-1][0].start <= options.max_region_s:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    regions = [_padded(Span(g[0].start, max(s.end for s in g)), duration_s, options.pad_s) for g in groups]
+    out: list[Span] = []
+    for region in regions:  # padding may make neighbours touch: clips must not overlap
+        if out and region.start < out[-1].end:
+            region = Span(out[-1].end, region.end)
+        if region.end > region.start:
+            out.append(region)
+    return out
+
+
+def _padded(span: Span, duration_s: float, pad_s: float) -> Span:
+    return Span(max(0.0, span.start - pad_s), min(duration_s, span.end + pad_s))
+
+
+def _near(word: Word, span: Span, slack_s: float) -> bool:
+    return word.end >= span.start - slack_s and word.start <= span.end + slack_s
+
+
+def uncovered(spans: Sequence[Span], words: Sequence[Word], slack_s: float = 0.3) -> list[Span]:
+    """The stretches of speech with no transcribed word on or near them (within `slack_s`)."""
+    ordered = sorted(words, key=lambda w: w.start)
+    starts = [w.start for w in ordered]
+    out = []
+    for span in spans:
+        i = int(np.searchsorted(starts, span.end + slack_s, side="right"))
+        if not any(_near(w, span, slack_s) for w in ordered[max(0, i - 50):i]):
+            out.append(span)
+    return out
+
+
+def coverage(spans: Sequence[Span], words: Sequence[Word], slack_s: float = 0.3) -> float:
+    """Share of speech time (by VAD) that has transcribed words on it: 1.0 when nothing is lost."""
+    total = sum(s.duration for s in spans)
+    lost = sum(s.duration for s in uncovered(spans, words, slack_s))
+    return 1.0 if total <= 0 else (total - lost) / total
+
+
+def spoken_words(words: Sequence[Word], spans: Sequence[Span], slack_s: float = 0.3) -> list[Word]:
+    """The words with speech activity under them; the rest Whisper made up over silence."""
+    ordered = sorted(spans, key=lambda s: s.start)
+    ends = np.maximum.accumulate([s.end for s in ordered]) if ordered else np.zeros(0)
+    kept = []
+    for word in words:
+        i = int(np.searchsorted(ends, word.start - slack_s, side="left"))  # first span that may reach it
+        if i < len(ordered) and any(_near(word, s, slack_s) for s in ordered[i:i + 3]):
+            kept.append(word)
+    return kept
 
 
 def split_at_pauses(words: Sequence[Word], max_gap_s: float = 1.5) -> list[list[Word]]:
