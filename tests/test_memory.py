@@ -8,7 +8,7 @@ measured in bench/, not asserted here.
 """
 from __future__ import annotations
 
-import json  # noqa: F401  (the slow tests parse the measuring process's line)
+import json
 import os
 import subprocess
 import sys
@@ -50,6 +50,47 @@ def _measure(path: Path) -> dict:
                           capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_streamed_speech_activity_is_faster_whispers_exactly():
+    """Streaming changes memory, not answers: the spans equal `get_speech_timestamps` on the
+    whole channel, whatever the block size."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from pipeline.audio import activity
+
+    audio = load_call(REAL_CALL, "agent_left")
+    vad = VadOptions(threshold=0.5, min_silence_duration_ms=500, speech_pad_ms=100, min_speech_duration_ms=200)
+    for channel in (audio.agent, audio.customer[: 16_000 * 61 + 100]):  # and a length off the frame grid
+        whole = [(c["start"], c["end"]) for c in get_speech_timestamps(channel, vad)]
+        for block in (activity.VAD_BLOCK, 1000, 37):
+            probs = activity.speech_probabilities(channel, block)
+            assert activity.spans_from_probabilities(probs, channel.size, vad) == whole
+    assert [(s.start, s.end) for s in activity.speech_spans(audio.agent)] == [
+        (c["start"] / 16_000, c["end"] / 16_000) for c in get_speech_timestamps(audio.agent, vad)]
+
+
+@pytest.mark.slow
+def test_two_hours_of_silence_at_48_khz_stereo_stay_under_the_memory_bound(tmp_path):
+    path = tmp_path / "silent_2h.flac"
+    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "7200", "-c:a", "flac", str(path))
+    started = time.perf_counter()
+    found = _measure(path)
+    assert found["duration_s"] == pytest.approx(7200, abs=1)
+    assert found["speech_s"] == [0.0]  # one silent signal twice: mono, no speech
+    assert found["peak_mb"] < PEAK_LIMIT_MB, found
+    assert time.perf_counter() - started < 600  # reasonably: Silero runs hundreds of times real time
+
+
+@pytest.mark.slow
+def test_two_hours_of_talk_on_both_channels_stay_under_the_memory_bound(tmp_path):
+    """The real call looped for two hours, at 48 kHz: both parties talk all the way through."""
+    path = tmp_path / "talk_2h.flac"
+    _ffmpeg("-stream_loop", "-1", "-i", str(REAL_CALL), "-t", "7200", "-ar", "48000", "-c:a", "flac", str(path))
+    found = _measure(path)
+    assert found["layout"] == "agent_left" and found["duration_s"] == pytest.approx(7200, abs=1)
+    assert all(s > 600 for s in found["speech_s"]), found  # speech found all through the call
+    assert found["peak_mb"] < PEAK_LIMIT_MB, found
 
 
 def test_an_overlong_recording_fails_fast_once_and_again_only_when_the_limit_is_raised(tmp_path, monkeypatch):

@@ -1,7 +1,8 @@
 """Who speaks when, the holds, and the call's metrics: all from speech activity, not words.
 
 Speech activity comes from Silero VAD (shipped inside faster-whisper), which ignores hold music
-that energy-based silence detection would count as talk. Everything past `speech_spans` is
+that energy-based silence detection would count as talk. It streams over the channel block by
+block, so its memory does not grow with the call's length. Everything past `speech_spans` is
 plain arithmetic on time spans, so it is tested without audio.
 """
 from __future__ import annotations
@@ -43,8 +44,9 @@ class ActivityOptions:
 
 
 def speech_spans(samples: np.ndarray, options: ActivityOptions = ActivityOptions(), sample_rate: int = 16_000) -> list[Span]:
-    """Stretches of speech in one channel, by Silero VAD."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    """Stretches of speech in one channel, by Silero VAD, streamed (see `speech_probabilities`):
+    the same spans as faster-whisper's `get_speech_timestamps`, in bounded memory."""
+    from faster_whisper.vad import VadOptions
 
     vad = VadOptions(
         threshold=options.vad_threshold,
@@ -52,13 +54,118 @@ def speech_spans(samples: np.ndarray, options: ActivityOptions = ActivityOptions
         speech_pad_ms=100,
         min_speech_duration_ms=200,
     )
-    chunks = get_speech_timestamps(samples, vad, sampling_rate=sample_rate)
-    return [Span(c["start"] / sample_rate, c["end"] / sample_rate) for c in chunks]
+    chunks = spans_from_probabilities(speech_probabilities(samples), samples.size, vad, sample_rate)
+    return [Span(start / sample_rate, end / sample_rate) for start, end in chunks]
+
+
+VAD_WINDOW = 512          # samples per Silero frame at 16 kHz (32 ms)
+VAD_CONTEXT = 64          # samples of the frame before that Silero sees with each frame
+VAD_BLOCK = 10_000        # frames per ONNX call (faster-whisper's batch): 320 s of audio, 22 MB
+
+
+def speech_probabilities(samples: np.ndarray, block_frames: int = VAD_BLOCK) -> np.ndarray:
+    """Silero's speech probability per 32 ms frame, `block_frames` frames at a time.
+
+    The same numbers as faster-whisper's `SileroVADModel` (same batches, the LSTM state and each
+    frame's context carried across), without its two full-length copies of the channel (padded,
+    then with context): a block of 320 s is the only extra memory, whatever the call's length.
+    """
+    from faster_whisper.vad import get_vad_model
+
+    session = get_vad_model().session
+    h = np.zeros((1, 1, 128), np.float32)
+    c = np.zeros((1, 1, 128), np.float32)
+    context = np.zeros(VAD_CONTEXT, np.float32)
+    frames = samples.size // VAD_WINDOW + 1  # faster-whisper always pads, a whole frame when none is needed
+    out = []
+    for first in range(0, frames, block_frames):
+        count = min(block_frames, frames - first)
+        block = np.zeros(count * VAD_WINDOW, np.float32)
+        piece = samples[first * VAD_WINDOW:first * VAD_WINDOW + count * VAD_WINDOW]
+        block[:piece.size] = piece
+        windows = block.reshape(count, VAD_WINDOW)
+        if first + count == frames:
+            windows[-1, -VAD_CONTEXT:] = 0  # as faster-whisper does to the last frame
+        contexts = np.concatenate([context[None, :], windows[:-1, -VAD_CONTEXT:]])
+        context = windows[-1, -VAD_CONTEXT:].copy()
+        probs, h, c = session.run(None, {"input": np.concatenate([contexts, windows], axis=1), "h": h, "c": c})
+        out.append(probs)
+    return np.concatenate(out).reshape(-1)
+
+
+def spans_from_probabilities(probs: np.ndarray, length: int, vad, sample_rate: int = 16_000) -> list[tuple[int, int]]:
+    """faster-whisper's `get_speech_timestamps` after the model: thresholds with hysteresis, the
+    longest stretch, the shortest speech and silence, padding; in samples."""
+    window = VAD_WINDOW
+    threshold = vad.threshold
+    neg_threshold = vad.neg_threshold if vad.neg_threshold is not None else max(threshold - 0.15, 0.01)
+    min_speech = sample_rate * vad.min_speech_duration_ms / 1000
+    pad = sample_rate * vad.speech_pad_ms / 1000
+    max_speech = sample_rate * vad.max_speech_duration_s - window - 2 * pad
+    min_silence = sample_rate * vad.min_silence_duration_ms / 1000
+    min_silence_at_max = sample_rate * 98 / 1000
+    triggered, speeches, current = False, [], {}
+    temp_end = prev_end = next_start = 0
+    for i, prob in enumerate(probs.tolist()):
+        at = window * i
+        if prob >= threshold and temp_end:
+            temp_end = 0
+            if next_start < prev_end:
+                next_start = at
+        if prob >= threshold and not triggered:
+            triggered, current = True, {"start": at}
+            continue
+        if triggered and at - current["start"] > max_speech:
+            if prev_end:
+                current["end"] = prev_end
+                speeches.append(current)
+                current = {}
+                if next_start < prev_end:
+                    triggered = False
+                else:
+                    current["start"] = next_start
+                prev_end = next_start = temp_end = 0
+            else:
+                current["end"] = at
+                speeches.append(current)
+                current, triggered = {}, False
+                prev_end = next_start = temp_end = 0
+                continue
+        if prob < neg_threshold and triggered:
+            if not temp_end:
+                temp_end = at
+            if at - temp_end > min_silence_at_max:
+                prev_end = temp_end
+            if at - temp_end < min_silence:
+                continue
+            current["end"] = temp_end
+            if current["end"] - current["start"] > min_speech:
+                speeches.append(current)
+            current, triggered = {}, False
+            prev_end = next_start = temp_end = 0
+            continue
+    if current and length - current["start"] > min_speech:
+        current["end"] = length
+        speeches.append(current)
+    for i, speech in enumerate(speeches):
+        if i == 0:
+            speech["start"] = int(max(0, speech["start"] - pad))
+        if i != len(speeches) - 1:
+            silence = speeches[i + 1]["start"] - speech["end"]
+            if silence < 2 * pad:
+                speech["end"] += int(silence // 2)
+                speeches[i + 1]["start"] = int(max(0, speeches[i + 1]["start"] - silence // 2))
+            else:
+                speech["end"] = int(min(length, speech["end"] + pad))
+                speeches[i + 1]["start"] = int(max(0, speeches[i + 1]["start"] - pad))
+        else:
+            speech["end"] = int(min(length, speech["end"] + pad))
+    return [(s["start"], s["end"]) for s in speeches]
 
 
 def _rms_db(samples: np.ndarray, span: Span, sample_rate: int) -> float:
-    part = samples[int(span.start * sample_rate):int(span.end * sample_rate)].astype(np.float64)
-    return 10 * np.log10(np.mean(part**2) + 1e-12) if part.size else -120.0
+    part = samples[int(span.start * sample_rate):int(span.end * sample_rate)]  # a view: no copy of a long stretch
+    return 10 * np.log10(float(np.dot(part, part)) / part.size + 1e-12) if part.size else -120.0
 
 
 def without_bleed(
