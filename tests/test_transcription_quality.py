@@ -34,14 +34,14 @@ def w(text: str, start: float, end: float, p: float = 0.9) -> Word:
 
 def test_regions_never_reach_across_a_long_silence():
     spans = [Span(1, 3), Span(4, 6), Span(20, 22), Span(22.5, 24)]
-    regions = decode_regions(spans, 30.0, TranscribeOptions(max_gap_s=5, pad_s=0.2))
-    assert regions == [Span(0.8, 6.2), Span(19.8, 24.2)]
+    regions = decode_regions(spans, 30.0, TranscribeOptions(max_gap_s=5, lead_s=1.0, tail_s=0.2))
+    assert regions == [Span(0.0, 6.2), Span(19.0, 24.2)]
 
 
 def test_regions_stop_growing_at_whisper_window_and_never_overlap():
     spans = [Span(i * 4.0, i * 4.0 + 3.5) for i in range(20)]  # 80 s of talk, 0.5 s pauses
-    regions = decode_regions(spans, 79.7, TranscribeOptions(max_gap_s=5, max_region_s=30, pad_s=0.4))
-    assert len(regions) == 3 and all(r.duration <= 30 + 0.8 for r in regions)
+    regions = decode_regions(spans, 79.7, TranscribeOptions(max_gap_s=5, max_region_s=30, lead_s=1.0, tail_s=0.4))
+    assert len(regions) == 3 and all(r.duration <= 30 + 1.4 for r in regions)
     assert all(a.end <= b.start for a, b in zip(regions, regions[1:]))
     assert regions[0].start == 0.0 and regions[-1].end == 79.7  # padding stays inside the call
     assert all(any(r.start <= s.start and s.end <= r.end for r in regions) for s in spans)

@@ -43,7 +43,10 @@ class TranscribeOptions:
         spans a stretch where the party only listens.
       max_region_s: a decoding region grows by whole stretches of speech up to this length
         (Whisper's 30 s window); one longer stretch is windowed by faster-whisper inside it.
-      pad_s: audio kept before and after each region, so a word's onset is not cut.
+      lead_s: audio kept before each region: Whisper hears a turn's first words better with a
+        moment of lead-in (a window that starts on the first syllable misheard openings such as
+        "Hiya, Beacon Books, Tom here" on the spoken eval calls).
+      tail_s: audio kept after each region, so the last word is not cut.
       speech_slack_s: a word counts as spoken when it lies within this distance of speech
         activity; words farther away are Whisper's inventions and are dropped.
       max_no_speech_prob: Whisper's own no-speech threshold: words of a window it judged
@@ -60,7 +63,8 @@ class TranscribeOptions:
     condition_on_previous_text: bool = False
     max_gap_s: float = 5.0
     max_region_s: float = 30.0
-    pad_s: float = 0.2
+    lead_s: float = 1.0
+    tail_s: float = 0.3
     speech_slack_s: float = 0.3
     max_no_speech_prob: float = 0.6
     vocabulary: tuple[str, ...] = ()
@@ -91,7 +95,7 @@ def transcribe_channel(
     words, language = _decode(model, samples, decode_regions(spans, duration, options), options, options.language)
     missed = uncovered(spans, words, options.speech_slack_s)
     if missed:  # a stretch Whisper skipped in its window: once more, on its own
-        alone = [_padded(s, duration, options.pad_s) for s in missed]
+        alone = [_padded(s, duration, options.lead_s, options.tail_s) for s in missed]
         more, _ = _decode(model, samples, alone, options, language)
         words = sorted(words + more, key=lambda w: w.start)
     words = spoken_words(words, spans, options.speech_slack_s)
@@ -147,7 +151,8 @@ def heard_probability(probability: float, no_speech_prob: float, max_no_speech_p
 
 def decode_regions(spans: Sequence[Span], duration_s: float, options: TranscribeOptions = TranscribeOptions()) -> list[Span]:
     """Group stretches of speech into decoding regions: neighbours closer than `max_gap_s` share
-    one while it stays under `max_region_s`; each region is padded by `pad_s`, within the call."""
+    one while it stays under `max_region_s`; each region gets `lead_s` before and `tail_s` after,
+    within the call, and never reaches into the region before it."""
     groups: list[list[Span]] = []
     for span in sorted(spans, key=lambda s: s.start):
         if groups and span.start - groups[-1][-1].end <= options.max_gap_s \
@@ -155,7 +160,7 @@ def decode_regions(spans: Sequence[Span], duration_s: float, options: Transcribe
             groups[-1].append(span)
         else:
             groups.append([span])
-    regions = [_padded(Span(g[0].start, max(s.end for s in g)), duration_s, options.pad_s) for g in groups]
+    regions = [_padded(Span(g[0].start, max(s.end for s in g)), duration_s, options.lead_s, options.tail_s) for g in groups]
     out: list[Span] = []
     for region in regions:  # padding may make neighbours touch: clips must not overlap
         if out and region.start < out[-1].end:
@@ -165,8 +170,8 @@ def decode_regions(spans: Sequence[Span], duration_s: float, options: Transcribe
     return out
 
 
-def _padded(span: Span, duration_s: float, pad_s: float) -> Span:
-    return Span(max(0.0, span.start - pad_s), min(duration_s, span.end + pad_s))
+def _padded(span: Span, duration_s: float, lead_s: float, tail_s: float) -> Span:
+    return Span(max(0.0, span.start - lead_s), min(duration_s, span.end + tail_s))
 
 
 def _near(word: Word, span: Span, slack_s: float) -> bool:
