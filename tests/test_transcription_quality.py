@@ -206,3 +206,4 @@ def test_an_introduction_far_from_the_manifest_name_is_flagged_not_failed():
     assert flagged.flagged and flagged.items[0].outcome == "pass" and "Priya" in flagged.flag_reasons[-1]
     assert check_introduction(scored("pass", "Priya speaking."), "Priya").flagged is False
     assert check_introduction(scored("fail", "my name is Daniel."), "Priya").flagged is False
+

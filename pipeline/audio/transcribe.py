@@ -97,6 +97,7 @@ def transcribe_channel(
     if missed:  # a stretch Whisper skipped in its window: once more, on its own
         alone = [_padded(s, duration, options.lead_s, options.tail_s) for s in missed]
         more, _ = _decode(model, samples, alone, options, language)
+        more = spoken_words(more, missed, options.speech_slack_s)  # not the neighbours' words again
         words = sorted(words + more, key=lambda w: w.start)
     words = spoken_words(words, spans, options.speech_slack_s)
     return [_utterance(speaker, run) for run in split_at_pauses(words)], language
