@@ -17,7 +17,8 @@ import pytest
 from pipeline.audio import activity
 from pipeline.audio.activity import ActivityOptions, without_bleed
 from pipeline.audio.transcribe import (
-    TranscribeOptions, coverage, decode_regions, heard_probability, spoken_words, transcribe_channel, uncovered,
+    TranscribeOptions, coverage, decode_regions, decoder_hint, heard_probability, spoken_words, transcribe_channel,
+    uncovered,
 )
 from pipeline.records import Span, Word
 
@@ -67,6 +68,16 @@ def test_words_of_a_window_whisper_judged_silent_stay_but_cannot_pass_unseen():
     assert heard_probability(0.95, 0.1) == 0.95
     assert heard_probability(0.95, 0.85) == pytest.approx(0.15)
     assert heard_probability(0.95, 0.85) < 0.5  # under the scorecard's uncertain_below
+
+
+def test_the_call_vocabulary_reaches_the_first_window_as_a_short_list():
+    assert TranscribeOptions().vocabulary_as == "initial_prompt"
+    assert decoder_hint(["Northwind Energy", " Contoso Bank", "", "Sarah", "Sarah"]) == {
+        "initial_prompt": "Northwind Energy, Contoso Bank, Sarah."}
+    assert decoder_hint(["Sarah"], "hotwords") == {"hotwords": "Sarah."}
+    assert decoder_hint(["Sarah"], "none") == {} and decoder_hint([]) == {}
+    with pytest.raises(ValueError):
+        decoder_hint(["Sarah"], "prefix")
 
 
 def test_bleed_is_the_other_party_not_this_one():
