@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -50,6 +51,13 @@ STAGES = ("decode", "activity", "transcribe", "redact", "detect", "score", "stor
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process (every thread) and of its finished children (ffmpeg): on a
+    machine shared with other work, a steadier measure than wall time."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _in_child(target, *args):
@@ -80,12 +88,12 @@ def run_baseline(calls: list[dict], model: str, workers: int, threads: int, beam
             language = language if speaker == "customer" else info.language
         return call, left.size / 16000, words, language
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     with ThreadPoolExecutor(workers) as pool:
         done = list(pool.map(one, calls))
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, _cpu_s() - cpu
     outcomes = _score_words(done)
-    return {"audio_s": sum(d[1] for d in done), "wall_s": wall, "peak_mb": _peak_mb(), "outcomes": outcomes}
+    return {"audio_s": sum(d[1] for d in done), "wall_s": wall, "cpu_s": cpu, "peak_mb": _peak_mb(), "outcomes": outcomes}
 
 
 def _score_words(done) -> dict:
@@ -147,10 +155,10 @@ def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam
             result.stage_seconds["store"] = time.perf_counter() - started
             return result
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_s()
         with ThreadPoolExecutor(workers) as pool:
             results = list(pool.map(one, calls))
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, _cpu_s() - cpu
     stages = dict.fromkeys(STAGES, 0.0)
     for result in results:
         if result.error:
@@ -165,7 +173,7 @@ def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam
         stages["detect"] += detect
         stages["score"] -= detect
     ok = [r for r in results if not r.error]
-    return {"audio_s": sum(r.metrics.duration_s for r in ok), "wall_s": wall, "peak_mb": _peak_mb(), "stages": stages,
+    return {"audio_s": sum(r.metrics.duration_s for r in ok), "wall_s": wall, "cpu_s": cpu, "peak_mb": _peak_mb(), "stages": stages,
             "outcomes": {r.meta.call_id: {i.item_id: i.outcome for i in r.score.items} for r in ok},
             "failed": [r.meta.call_id for r in results if r.error]}
 
@@ -193,12 +201,16 @@ def compare(calls: list[BenchCall], model: str, workers: int, threads: int, beam
     pipe = _in_child(run_pipeline, plain, model, workers, threads, beam)
     audio_min = base["audio_s"] / 60
     print(f"audio: {audio_min:.1f} minutes of stereo calls; the two sides ran back to back in fresh processes\n")
-    base_speed = base["audio_s"] / base["wall_s"]
-    print(f"{'run':52s} {'audio s':>8s} {'wall s':>8s} {'audio-s/wall-s':>15s} {'ratio':>6s} {'peak MB':>8s}")
+    base_speed, base_cpu = base["audio_s"] / base["wall_s"], base["audio_s"] / base["cpu_s"]
+    print(f"{'run':52s} {'audio s':>7s} {'wall s':>7s} {'audio-s/wall-s':>14s} {'ratio':>6s} "
+          f"{'CPU s':>7s} {'audio-s/CPU-s':>13s} {'ratio':>6s} {'peak MB':>7s}")
     for name, r in ((f"plain faster-whisper, each channel, VAD, words ({workers} at once)", base),
                     (f"callqa pipeline, decode to storage ({workers} at once)", pipe)):
-        speed = r["audio_s"] / r["wall_s"]
-        print(f"{name:52s} {r['audio_s']:8.0f} {r['wall_s']:8.1f} {speed:15.1f} {speed / base_speed:5.2f}x {r['peak_mb']:8.0f}")
+        speed, per_cpu = r["audio_s"] / r["wall_s"], r["audio_s"] / r["cpu_s"]
+        print(f"{name:52s} {r['audio_s']:7.0f} {r['wall_s']:7.1f} {speed:14.1f} {speed / base_speed:5.2f}x "
+              f"{r['cpu_s']:7.1f} {per_cpu:13.1f} {per_cpu / base_cpu:5.2f}x {r['peak_mb']:7.0f}")
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {cpu_cores()} core(s) "
+          "(over the core count: the machine was shared and wall times are noisy; CPU time is steadier)")
     if pipe["failed"]:
         print(f"pipeline failures: {', '.join(pipe['failed'])}")
 
@@ -221,14 +233,16 @@ def compare(calls: list[BenchCall], model: str, workers: int, threads: int, beam
 
 def scaling(model: str, workers: int | None, counts: list[int], minutes: list[float], beam: int) -> None:
     print(f"linear cost: the pipeline alone (model {model}, beam {beam}), each run in its own process\n")
-    print(f"{'run':22s} {'calls':>5s} {'audio min':>9s} {'wall s':>8s} {'wall s per audio min':>21s} {'peak MB':>8s}")
+    print(f"{'run':22s} {'calls':>5s} {'audio min':>9s} {'wall s':>8s} {'wall s per audio min':>21s} "
+          f"{'CPU s per audio min':>20s} {'peak MB':>8s}")
     series = [(f"{n} one-minute call(s)", one_minute_calls(n)) for n in counts]
     series += [(f"one {m:g}-minute call", [call_of_length(m)]) for m in minutes]
     for name, calls in series:
         w, t = parallelism(len(calls), workers)
         r = _in_child(run_pipeline, [asdict(c) for c in calls], model, w, t, beam)
-        print(f"{name:22s} {len(calls):5d} {r['audio_s'] / 60:9.1f} {r['wall_s']:8.1f} "
-              f"{r['wall_s'] / (r['audio_s'] / 60 or 1):21.2f} {r['peak_mb']:8.0f}", flush=True)
+        minutes = r["audio_s"] / 60 or 1
+        print(f"{name:22s} {len(calls):5d} {minutes:9.1f} {r['wall_s']:8.1f} {r['wall_s'] / minutes:21.2f} "
+              f"{r['cpu_s'] / minutes:20.2f} {r['peak_mb']:8.0f}", flush=True)
 
 
 def main() -> None:

@@ -157,16 +157,20 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
             placed.append((at, region))
             at += piece.size
         clips.append({"start": first / SAMPLE_RATE, "end": at / SAMPLE_RATE})
-    segments, info = BatchedInferencePipeline(model).transcribe(  # a light wrapper: one per call, thread-safe
-        np.concatenate(pieces),
-        language=language,
-        beam_size=options.beam_size,
-        vad_filter=False,
-        clip_timestamps=clips,
-        word_timestamps=True,
-        batch_size=options.batch_size,
-        **decoder_hint(options.vocabulary, options.vocabulary_as),
-    )
+    audio, pipeline = np.concatenate(pieces), BatchedInferencePipeline(model)  # a light wrapper: one per call, thread-safe
+    hint = decoder_hint(options.vocabulary, options.vocabulary_as)
+    # The batched pipeline gives an initial_prompt to every window: keep it to the first, as
+    # the sequential decoder does (hotwords go to every window either way).
+    parts = [(clips[:1], hint), (clips[1:], {})] if "initial_prompt" in hint else [(clips, hint)]
+    segments = []
+    for part, part_hint in parts:
+        if not part:
+            continue
+        found, info = pipeline.transcribe(audio, language=language, beam_size=options.beam_size, vad_filter=False,
+                                          clip_timestamps=part, word_timestamps=True, batch_size=options.batch_size,
+                                          **part_hint)
+        segments += list(found)
+        language = language or info.language
     starts = [start for start, _ in placed]
 
     def real(start: float, end: float) -> tuple[float, float]:
@@ -181,7 +185,7 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
                 start, end = real(float(w.start), float(w.end))
                 words.append(Word(w.word.strip(), start, max(start, end),
                                   heard_probability(float(w.probability), segment.no_speech_prob, options.max_no_speech_prob)))
-    return words, info.language
+    return words, language
 
 
 def _decode_in_place(model, samples: np.ndarray, regions: Sequence[Span], options: TranscribeOptions,
