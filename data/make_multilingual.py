@@ -35,9 +35,8 @@ from make_samples import GOOD_HOLD, NOISE_DBFS, _seed, build_call, db, items, to
 OUT = Path(__file__).resolve().parent / "samples_multilingual"
 CARD = "4532015112830366"
 HOLD_S = 35.0     # 15 s from both the 20 s hold threshold and the 60 s standard
-# the manifest names the language as Whisper does: Norwegian (bokmål) is "no" there, and the
-# scorecard's "nb" pack is used for it (pipeline.scoring.languages.pack_language)
-WHISPER_CODE = {"nb": "no"}
+# the manifest names the language as the packs do ("nb"); the pipeline asks Whisper for its own
+# code ("no", pipeline.audio.language.whisper_code)
 
 # language -> (espeak voice base, the script: (speaker, text) turns, "hold" where it goes)
 SCRIPTS: dict[str, dict] = {
@@ -150,7 +149,7 @@ def main(languages: list[str]) -> None:
         for i, label in enumerate(ordered):
             writer.writerow([label["file"], label["call_id"], f"m{i + 1:03d}", label["agent_name"],
                              "payments", f"2025-03-1{i}T10:00:00", "agent_left",
-                             WHISPER_CODE.get(label["language"], label["language"])])
+                             label["language"]])
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ from pipeline.privacy.redact import Redactor
 from pipeline.scoring import names
 from pipeline.scoring.score import score_call
 from pipeline.scoring import roles
-from pipeline.audio.transcribe import TranscribeOptions, transcribe_channel
+from pipeline.audio.language import LanguageRefused, choose_language, english_only
+from pipeline.audio.transcribe import TranscribeOptions, detect_language, transcribe_channel
+from pipeline.settings import department_languages
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class PipelineOptions:
         transcript before anything is detected or stored (needs a `Redactor`).
       activity: how holds, dead air and speech are told apart.
       transcribe: Whisper decoding settings.
+      department_languages: each department's usual language, for calls whose language is
+        neither given nor detected with confidence (default: $CALLQA_DEPARTMENT_LANGUAGES).
     """
 
     model: str = DEFAULT_MODEL
@@ -45,6 +49,7 @@ class PipelineOptions:
     redact: bool = True
     activity: ActivityOptions = field(default_factory=ActivityOptions)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    department_languages: dict[str, str] = field(default_factory=department_languages)
 
 
 @contextmanager
@@ -96,6 +101,10 @@ def process_call(
                 raise AudioError("no speech in the recording (silence or music only)")
             holds = activity.find_holds(agent_spans, customer_spans, options.activity)
         with _timed(stages, "transcribe"):
+            choice = _language(model, audio, spans if audio.layout == "mono" else agent_spans, language, meta,
+                               scorecard, options)
+            extra_flags.extend([choice.note] if choice.note else [])
+            language = choice.whisper
             decode = replace(options.transcribe, language=language)
             # the names the agent says, as hints to Whisper: the scorecard's and the agent's own
             hints = (*options.transcribe.vocabulary, *scorecard.vocabulary, *([meta.agent_name] if meta.agent_name else []))
@@ -121,7 +130,7 @@ def process_call(
                 agent_spans, customer_spans = customer_spans, agent_spans
                 holds = activity.find_holds(agent_spans, customer_spans, options.activity)
                 result.channel_layout = {"agent_left": "agent_right", "agent_right": "agent_left"}.get(audio.layout, audio.layout)
-        result.language = language or ""
+        result.language = choice.pack  # the scorecard's code for it ("nb" where Whisper says "no")
         if redactor is not None:
             with _timed(stages, "redact"):
                 utterances, result.redactions = redactor.redact(utterances, result.language or "en")
@@ -135,6 +144,22 @@ def process_call(
         result.utterances, result.holds = utterances, holds
     except AudioError as exc:
         result.error, result.permanent = str(exc), exc.permanent
+    except LanguageRefused as exc:
+        result.error = str(exc)
     except Exception as exc:  # one call's surprise must not stop the batch
         result.error = f"{type(exc).__name__}: {exc}"
     return result
+
+
+def _language(model, audio, spans, given, meta: CallMeta, scorecard, options: PipelineOptions):
+    """The call's language (pipeline.audio.language): given by the manifest or --language; else
+    Whisper's detection on the agent's speech if sure enough; else the department's usual one."""
+    defaults, fallback = options.department_languages, scorecard.language
+    if given or english_only(options.model):
+        detected, probability = None, 0.0
+        given = given or defaults.get(meta.department) or ("en" if english_only(options.model) else None)
+    else:
+        detected, probability = detect_language(model, audio.mixed if audio.layout == "mono" else audio.agent, spans)
+    return choose_language(given=given, detected=detected, probability=probability, department=meta.department,
+                           defaults=defaults, fallback=fallback, model=options.model)
+

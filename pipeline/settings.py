@@ -57,6 +57,14 @@ def max_call_seconds() -> float:
         return 90 * 60
 
 
+def department_languages() -> dict[str, str]:
+    """Each department's usual language, for calls whose language neither the manifest gives nor
+    Whisper detects with confidence: $CALLQA_DEPARTMENT_LANGUAGES, e.g. "Oslo=nb,Amsterdam=nl"
+    (department names as in the manifest). Empty: such calls take the scorecard's language."""
+    pairs = (part.split("=", 1) for part in (os.environ.get("CALLQA_DEPARTMENT_LANGUAGES") or "").split(","))
+    return {name.strip(): code.strip() for name, *rest in pairs for code in rest if name.strip() and code.strip()}
+
+
 def _positive_int(var: str) -> int | None:
     try:
         value = int(os.environ.get(var) or 0)

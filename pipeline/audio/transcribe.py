@@ -334,3 +334,24 @@ def assign_speakers(utterances: Sequence[Utterance], agent: Sequence[Span], cust
 
 def _utterance(speaker, words: list[Word]) -> Utterance:
     return Utterance(speaker, words[0].start, words[-1].end, " ".join(w.text for w in words), tuple(words))
+
+
+DETECT_S = 30.0  # Whisper identifies the language from one window of speech
+
+
+def detect_language(model, samples: np.ndarray, spans: Sequence[Span]) -> tuple[str | None, float]:
+    """Whisper's guess at the language of one party's speech and its probability: the first
+    `DETECT_S` seconds of speech (silence and hold music left out, so they cannot sway it).
+    (None, 0.0) when there is no speech or the model knows only English."""
+    if not spans or not getattr(model.model, "is_multilingual", False):
+        return None, 0.0
+    pieces, total = [], 0
+    for span in spans:
+        piece = samples[int(span.start * SAMPLE_RATE):int(span.end * SAMPLE_RATE)]
+        pieces.append(piece[: max(0, int(DETECT_S * SAMPLE_RATE) - total)])
+        total += pieces[-1].size
+        if total >= DETECT_S * SAMPLE_RATE:
+            break
+    language, probability, _ = model.detect_language(np.concatenate(pieces), vad_filter=False)
+    return language, float(probability)
+
