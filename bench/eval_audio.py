@@ -44,6 +44,9 @@ def main() -> int:
     ap.add_argument("--only", nargs="+", default=None, help="score only these call ids")
     ap.add_argument("--transcripts", action="store_true", help="print Whisper's transcript per call")
     ap.add_argument("--no-redact", action="store_true", help="skip redaction (the nightly flow redacts)")
+    ap.add_argument("--vocabulary", nargs="+", default=None, metavar="NAME",
+                    help="names to add to the scorecard's vocabulary (a centre's company, e.g. "
+                         "'Harper Valley National Bank' for data/eval/audio_hvb)")
     ap.add_argument("--vocabulary-as", choices=("hotwords", "initial_prompt", "none"), default=None,
                     help="how the scorecard's vocabulary and the agent's name reach Whisper (default: the pipeline's)")
     ap.add_argument("--no-agent-names", action="store_true", help="do not pass the manifest's agent names")
@@ -65,11 +68,12 @@ def main() -> int:
         from pipeline.privacy.redact import Redactor
         redactor = Redactor()
     options = PipelineOptions(model=args.model)
-    if args.vocabulary_as:
+    if args.vocabulary_as or args.vocabulary:
         from dataclasses import replace
 
-        from pipeline.audio.transcribe import TranscribeOptions
-        options = replace(options, transcribe=replace(TranscribeOptions(), vocabulary_as=args.vocabulary_as))
+        transcribe = replace(options.transcribe, vocabulary=tuple(args.vocabulary or ()))
+        transcribe = replace(transcribe, vocabulary_as=args.vocabulary_as) if args.vocabulary_as else transcribe
+        options = replace(options, transcribe=transcribe)
     dump: dict[str, dict] = {}
     print(f"model {args.model} ({args.threads} thread(s)), scorecard {scorecard.id}; "
           f"loaded in {time.perf_counter() - t0:.1f} s", flush=True)
