@@ -274,7 +274,7 @@ def load_call(path: str | Path, layout: str | None = None, default_layout: str =
         if not mix.identical:
             what = "audio streams" if len(streams) == 2 else "channels"
             flags.append(f"stereo {what} carry one mix ({mix.describe(SAMPLE_RATE)}): "
-                         "scored as mono, agent and customer told apart by voice pitch")
+                         "scored as mono, agent and customer told apart by their voices")
         return CallAudio("mono", mixed=chan.combine(left, right, mix), flags=tuple(flags), **common)
     layout = layout or default_layout
     if layout not in ("agent_left", "agent_right"):
