@@ -304,6 +304,7 @@ def test_every_option_has_help_and_usage_lines_read_plainly():
 
 # --- the summary of a run -------------------------------------------------------------------------
 
+@pytest.mark.slow  # a real `callqa score` subprocess: Prefect's start-up is most of its ~30 s
 def test_a_run_that_scores_nothing_says_so_and_times_the_whole_command(tmp_path):
     empty = tmp_path / "recordings"
     empty.mkdir()
