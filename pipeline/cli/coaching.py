@@ -27,12 +27,12 @@ import typer
 from rich.markup import escape
 
 from pipeline.cli.common import (
-    EXIT_BUSY, Format, console, db_option, emit, emit_document, fail, format_option, needed_width, open_reader,
+    EXIT_BUSY, open_writer, Format, console, db_option, emit, emit_document, fail, format_option, needed_width, open_reader,
     print_table, resolve_db, run_lock_or_exit, say, scorecard_or_exit,
 )
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD
 from pipeline.store import reads
-from pipeline.store.database import StorageError, Store, StoreBusy
+from pipeline.store.database import Store, StoreBusy
 
 log_app = typer.Typer(help="The coaching log: sessions with agents and the items discussed.", no_args_is_help=True)
 
@@ -48,17 +48,6 @@ class FileFormat(str, Enum):
     csv = "csv"
     parquet = "parquet"
     both = "both"
-
-
-def _writer(db: Optional[Path]) -> Store:
-    """The database for a short write (no run lock: a coaching session while the nightly run goes)."""
-    open_reader(db)
-    try:
-        return Store(resolve_db(db))
-    except StorageError as exc:
-        fail(str(exc))
-    except StoreBusy as exc:
-        fail(str(exc), EXIT_BUSY)
 
 
 def _period(kind: PeriodKind, since: Optional[datetime], until: Optional[datetime], at: date):
@@ -227,7 +216,7 @@ def log_add(
     """Record a coaching session; the agent's next reports show these items' progress since."""
     from pipeline.store.writes import CoachingError, add_coaching_session
 
-    store = _writer(db)
+    store = open_writer(db)
     try:
         add_coaching_session(store, agent, (on or datetime.now()).date(), items.split(","), by, goals, notes)
     except CoachingError as exc:

@@ -97,6 +97,19 @@ def open_reader(db: Optional[Path]) -> Store:
         fail(str(exc), EXIT_BUSY)
 
 
+def open_writer(db: Optional[Path]) -> Store:
+    """The database for a short write outside a scoring run (a review, a user, a coaching
+    session): no run lock, so it works while the nightly run goes; refused like `open_reader`
+    (exit 2 on a missing or broken file, 3 when busy)."""
+    open_reader(db)
+    try:
+        return Store(resolve_db(db))
+    except StorageError as exc:
+        fail(str(exc))
+    except StoreBusy as exc:
+        fail(str(exc), EXIT_BUSY)
+
+
 def check_database_for_writing(database: Path) -> None:
     """Before a run starts anything: exit 3 if another run holds `database`, 2 if it cannot be
     one (a folder, not a DuckDB file, a folder that cannot be created or written). Creates nothing

@@ -17,22 +17,11 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import EXIT_BUSY, Format, console, db_option, emit, errors, fail, format_option, open_reader, resolve_db
+from pipeline.cli.common import EXIT_BUSY, open_writer, Format, console, db_option, emit, errors, fail, format_option, open_reader
 from pipeline.store import reads
-from pipeline.store.database import NoDatabase, StorageError, Store, StoreBusy
+from pipeline.store.database import NoDatabase, StorageError, StoreBusy
 
 users_app = typer.Typer(help="Accounts of the review app (callqa review).", no_args_is_help=True)
-
-
-def _writer(db: Optional[Path]) -> Store:
-    """The database for a short write (no run lock: works while the nightly run is going)."""
-    open_reader(db)  # exits 2 on a missing or broken file, 3 when busy
-    try:
-        return Store(resolve_db(db))
-    except StorageError as exc:
-        fail(str(exc))
-    except StoreBusy as exc:
-        fail(str(exc), EXIT_BUSY)
 
 
 @users_app.command("add")
@@ -58,7 +47,7 @@ def users_add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < MIN_PASSWORD_LENGTH:
         fail(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-    store = _writer(db)
+    store = open_writer(db)
     try:
         add_user(store, username.strip(), hash_password(password), role, agent_id, name)
     except ReviewError as exc:
@@ -80,7 +69,7 @@ def users_disable(username: str = typer.Argument(..., help="The account to disab
     """Disable an account: its sessions end at their next request. `users add` enables it again."""
     from pipeline.store.writes import set_user_disabled
 
-    store = _writer(db)
+    store = open_writer(db)
     try:
         found = set_user_disabled(store, username, True)
     except StoreBusy as exc:
