@@ -7,8 +7,8 @@ Run from the repository root (needs espeak-ng, sox, ffmpeg, pydub, numpy):
     .venv/bin/python data/eval/make_audio.py [CALL_ID ...]
     .venv/bin/python data/eval/make_audio.py --hvb [CALL_ID ...]
 
-The real sets are spoken the same way (see `render_real`): 8 kHz and 16 kHz, several voices and
-speeds, some calls with an inserted 35 s hold; their labels are the set's own.
+The real sets are spoken the same way: 8 kHz and 16 kHz, several voices and
+speeds, some calls with an inserted 35 s hold (see `real_plan`); their labels are the set's own.
 
 For each call in synthetic_transcripts.jsonl every turn is spoken with espeak-ng (the TTS,
 resampling, trimming and hold-music helpers are shared with data/make_samples.py), agent and
@@ -208,41 +208,55 @@ def with_hold(call: dict, after_agent_turn: int = 2, hold_s: float = REAL_HOLD_S
     return {**call, "turns": turns}
 
 
-def render_real(name: str, only: set[str]) -> None:
-    """Speak a real labelled set (its human transcripts) as stereo calls: agent and customer on
-    separate channels, every other call at 8 kHz (telephone band) and the rest at 16 kHz, voices
-    and speeds varied, every fourth call with an inserted hold. The AIDET labels are the set's own,
-    unchanged: the agent's words are the same, only the voice is a machine's."""
-    transcripts, labels_file, out = REAL_SETS[name]
+def _load(transcripts: str, labels_file: str) -> tuple[list[dict], dict[str, dict]]:
     calls = [json.loads(line) for line in (HERE / transcripts).read_text().splitlines() if line.strip()]
     labels = {lb["call_id"]: lb for lb in json.loads((HERE / labels_file).read_text())}
+    assert set(labels) == {c["id"] for c in calls}, "labels and transcripts differ"
+    return calls, labels
+
+
+def render(calls: list[dict], labels: dict[str, dict], out: Path, only: set[str], plan) -> None:
+    """Speak `calls` into `out` and write its labels.json. `plan(n, call, used)` gives the call as
+    spoken, its voices and `make`'s settings; it runs for every call in order (voices are cycled),
+    so rendering `only` some calls gives them the voices a full run would; the others keep their
+    labels.json entries."""
     out.mkdir(parents=True, exist_ok=True)
     labels_path = out / "labels.json"
     old = {lb["call_id"]: lb for lb in json.loads(labels_path.read_text())} if labels_path.exists() else {}
     used: dict = {}
+    planned = [plan(n, call, used) for n, call in enumerate(calls)]
     result = []
     with tempfile.TemporaryDirectory() as d:
-        for n, call in enumerate(calls):
-            voices = voices_for(n, call, used)
-            step = SPEED_STEPS[n % len(SPEED_STEPS)]
-            voices = {k: (v[0], v[1] + step, v[2]) for k, v in voices.items()}
+        for n, (call, (spoken, voices, settings)) in enumerate(zip(calls, planned)):
             if only and call["id"] not in only:
                 if call["id"] in old:
                     result.append(old[call["id"]])
                 continue
-            sr, bitrate = (8000, "16k") if n % 2 == 0 else (16000, "24k")
-            spoken = with_hold(call) if n % 4 == 3 else call
-            lb = make(n, spoken, labels[call["id"]], voices, Path(d), out=out, sr=sr, bitrate=bitrate,
-                      source=f"{call['source']}, spoken by espeak-ng ({call.get('licence', '')})",
-                      strict=False)
-            lb["expected_items"] = labels[call["id"]]["expected_items"]
+            lb = make(n, spoken, labels[call["id"]], voices, Path(d), out=out, **settings)
             result.append(lb)
-            print(f"{lb['file']:30s} {lb['duration_s']:6.1f} s {sr:5d} Hz agent={lb['voices']['agent']:22s} "
+            print(f"{lb['file']:44s} {lb['duration_s']:6.1f} s {lb['sample_rate']:5d} Hz agent={lb['voices']['agent']:22s} "
                   f"customer={lb['voices']['customer']:24s} holds={lb['expected_holds']}")
     labels_path.write_text(json.dumps(result, indent=1) + "\n")
     total = sum(p.stat().st_size for p in out.iterdir())
     print(f"{out.relative_to(HERE.parent.parent)}: {len(result)} calls, "
           f"{sum(lb['duration_s'] for lb in result):.0f} s, {total / 1e6:.1f} MB")
+
+
+def synthetic_plan(n: int, call: dict, used: dict):
+    """The hand-written calls: as written, 16 kHz, voices by `voices_for`."""
+    return call, voices_for(n, call, used), {}
+
+
+def real_plan(n: int, call: dict, used: dict):
+    """A real set's calls: every other call at 8 kHz (telephone band) and the rest at 16 kHz,
+    voices and speeds varied, every fourth call with an inserted hold. The AIDET labels are the
+    set's own, unchanged: the agent's words are the same, only the voice is a machine's."""
+    step = SPEED_STEPS[n % len(SPEED_STEPS)]
+    voices = {k: (v[0], v[1] + step, v[2]) for k, v in voices_for(n, call, used).items()}
+    sr, bitrate = (8000, "16k") if n % 2 == 0 else (16000, "24k")
+    return (with_hold(call) if n % 4 == 3 else call), voices, dict(
+        sr=sr, bitrate=bitrate, strict=False,
+        source=f"{call['source']}, spoken by espeak-ng ({call.get('licence', '')})")
 
 
 def main():
@@ -253,32 +267,9 @@ def main():
         name = sys.argv[1][2:]
         if name not in REAL_SETS:
             sys.exit(f"unknown set {sys.argv[1]}: one of " + ", ".join("--" + k for k in REAL_SETS))
-        return render_real(name, set(sys.argv[2:]))
-    calls = [json.loads(line) for line in (HERE / "synthetic_transcripts.jsonl").read_text().splitlines()
-             if line.strip()]
-    labels = {lb["call_id"]: lb for lb in json.loads((HERE / "synthetic_labels.json").read_text())}
-    assert set(labels) == {c["id"] for c in calls}, "labels and transcripts differ"
-    only = set(sys.argv[1:])
-    OUT.mkdir(parents=True, exist_ok=True)
-    labels_path = OUT / "labels.json"
-    old = {lb["call_id"]: lb for lb in json.loads(labels_path.read_text())} if labels_path.exists() else {}
-    used: dict = {}
-    plan = {call["id"]: voices_for(n, call, used) for n, call in enumerate(calls)}
-    out = []
-    with tempfile.TemporaryDirectory() as d:
-        for n, call in enumerate(calls):
-            if only and call["id"] not in only:
-                if call["id"] in old:
-                    out.append(old[call["id"]])
-                continue
-            lb = make(n, call, labels[call["id"]], plan[call["id"]], Path(d))
-            out.append(lb)
-            print(f"{lb['file']:44s} {lb['duration_s']:6.1f} s  agent={lb['voices']['agent']:22s} "
-                  f"customer={lb['voices']['customer']:24s} holds={lb['expected_holds']}")
-    labels_path.write_text(json.dumps(out, indent=1) + "\n")
-    total = sum(p.stat().st_size for p in OUT.iterdir())
-    print(f"data/eval/audio: {len(out)} calls, {sum(lb['duration_s'] for lb in out):.0f} s, "
-          f"{total / 1e6:.1f} MB")
+        transcripts, labels_file, out = REAL_SETS[name]
+        return render(*_load(transcripts, labels_file), out, set(sys.argv[2:]), real_plan)
+    render(*_load("synthetic_transcripts.jsonl", "synthetic_labels.json"), OUT, set(sys.argv[1:]), synthetic_plan)
 
 
 if __name__ == "__main__":
