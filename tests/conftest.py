@@ -19,10 +19,12 @@ import csv
 import os
 import shutil
 import struct
+import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.settings import apply_quiet_environment
@@ -79,6 +81,18 @@ def acceptable(call_id: str, item: str, expected: str) -> set[str]:
         assert (call_id, item) in ROBUST_FAILS, f"{call_id} {item}: is this failure robust? add it to ROBUST_FAILS"
         return {"fail", "uncertain"}
     return {expected}
+
+
+def channels_of(path: Path, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A stereo call's (left, right) as float32 at 16 kHz, decoded by ffmpeg (optionally only its
+    first `seconds`): the channels' truth for tests that mix, split or compare them."""
+    limit = ["-t", str(seconds)] if seconds else []
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", *limit, "-i", str(path), "-ac", "2", "-ar", "16000", "-f", "s16le", "-"],
+        capture_output=True, check=True,
+    ).stdout
+    both = np.frombuffer(raw, dtype="<i2").reshape(-1, 2).astype(np.float32) / 32768
+    return both[:, 0].copy(), both[:, 1].copy()
 
 
 def copy_samples(folder: Path, call_ids) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import channels_of
 from pipeline.audio import activity
 from pipeline.audio.channels import SameMix, audio_streams, combine, same_mix, stream_layout, swap_check, swap_speakers
 from pipeline.audio.decode import AudioError, load_call
@@ -35,17 +36,6 @@ pytestmark = pytest.mark.skipif(not shutil.which("ffmpeg") or not shutil.which("
 
 def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True)
-
-
-def channels_of(path: Path, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A stereo sample's left and right channels, float32 at 16 kHz (decoded by ffmpeg)."""
-    limit = ["-t", str(seconds)] if seconds else []
-    raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-nostdin", *limit, "-i", str(path), "-ac", "2", "-ar", str(RATE), "-f", "s16le", "-"],
-        capture_output=True, check=True,
-    ).stdout
-    both = np.frombuffer(raw, dtype="<i2").reshape(-1, 2).astype(np.float32) / 32768
-    return both[:, 0].copy(), both[:, 1].copy()
 
 
 def write(path: Path, *chans: np.ndarray, rate: int = RATE) -> Path:

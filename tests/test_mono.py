@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import channels_of
 from pipeline.audio import activity
 from pipeline.audio.diarize import Diarization, split_speakers
 from pipeline.records import CallMeta, Span, Utterance
@@ -23,17 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
 REAL_CALL = SAMPLES / "real_auto_repairs_40.flac"  # the shared real call, agent left, caller right
 RATE = 16_000
-
-
-def channels_of(path: Path, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A stereo call's (left, right) as float32 at 16 kHz, by ffmpeg."""
-    limit = ["-t", str(seconds)] if seconds else []
-    raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-nostdin", *limit, "-i", str(path), "-ac", "2", "-ar", str(RATE), "-f", "s16le", "-"],
-        capture_output=True, check=True,
-    ).stdout
-    both = np.frombuffer(raw, dtype="<i2").reshape(-1, 2).astype(np.float32) / 32768
-    return both[:, 0].copy(), both[:, 1].copy()
 
 
 def share_right(agent: list[Span], customer: list[Span], truth_agent: list[Span], truth_customer: list[Span]) -> float:
