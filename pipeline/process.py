@@ -19,14 +19,13 @@ from pipeline.audio.decode import AudioError, file_sha256, load_call
 from pipeline.scoring.detect import Detector
 from pipeline.audio.diarize import split_speakers
 from pipeline.records import CallMeta, CallResult
-from pipeline.settings import DEFAULT_MODEL
+from pipeline.settings import DEFAULT_MODEL, department_languages
 from pipeline.privacy.redact import Redactor
 from pipeline.scoring import names
 from pipeline.scoring.score import score_call
 from pipeline.scoring import roles
 from pipeline.audio.language import LanguageRefused, choose_language, english_only
 from pipeline.audio.transcribe import TranscribeOptions, detect_language, transcribe_channel
-from pipeline.settings import department_languages
 
 
 @dataclass(frozen=True)
