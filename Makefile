@@ -30,7 +30,7 @@ system:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[models,test]'
+	$(BIN)/pip install -q -e '.[models,test,cluster]'
 	touch $(STAMP)
 
 demo: setup

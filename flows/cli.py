@@ -31,8 +31,38 @@ class Channel(str, Enum):
     right = "right"
 
 
+def check_cluster(cluster: Optional[str]) -> None:
+    """A `--cluster` that can work, told in a second: prefect-dask installed, `local[:N]` well
+    formed, a scheduler's address answering."""
+    if not cluster:
+        return
+    try:
+        import prefect_dask  # noqa: F401
+    except ImportError:
+        fail("--cluster needs prefect-dask: pip install 'callqa[cluster]' (on every worker too)")
+    kind, _, count = cluster.partition(":")
+    if kind == "local":
+        if count and not (count.isdigit() and int(count) > 0):
+            fail(f"--cluster {cluster}: give local, or local:N with N worker processes (e.g. local:2)")
+        return
+    from urllib.parse import urlsplit
+    import socket
+
+    address = urlsplit(cluster if "://" in cluster else f"tcp://{cluster}")
+    try:
+        host, port = address.hostname, address.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        fail(f"--cluster {cluster}: give a Dask scheduler's address (tcp://HOST:8786), or local[:N]")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        fail(f"--cluster {cluster}: no Dask scheduler answers there ({exc.strerror or exc})")
+
+
 def check_inputs(recordings: Path, manifest: Optional[Path], model: str, scorecard: Path,
-                 database: Optional[Path] = None) -> None:
+                 database: Optional[Path] = None, cluster: Optional[str] = None) -> None:
     """Everything a run needs that a user can get wrong, checked before anything is created.
 
     Cheap checks first; with `database`, also that it can be written and no other run holds it
@@ -49,6 +79,7 @@ def check_inputs(recordings: Path, manifest: Optional[Path], model: str, scoreca
         resolve_model(model)
     except ModelNotAvailable as exc:
         fail(str(exc))
+    check_cluster(cluster)
     if database is not None:
         check_database_for_writing(database)
 
@@ -62,6 +93,8 @@ LanguageOption = typer.Option(None, help="Language code for every call (default:
 ConcurrencyOption = typer.Option(2, min=1, help="Calls transcribed at the same time.")
 MinHoldOption = typer.Option(20.0, min=1.0, help="Seconds without agent speech that make a hold.")
 RetentionOption = typer.Option(None, min=0, help="After scoring, purge the transcripts of calls older than this many days (scores stay).")
+ClusterOption = typer.Option(None, help="Run the calls on Dask: local (one worker process per --concurrency), local:N, or a scheduler's address tcp://HOST:8786.", show_default=False)
+StagingOption = typer.Option(None, help="With --cluster: the folder where workers leave their calls for this process to load; shared storage every worker reaches (default: beside the database).", show_default=False)
 
 
 @app.command()
@@ -76,6 +109,8 @@ def score(
     concurrency: int = ConcurrencyOption,
     min_hold: float = MinHoldOption,
     retention_days: Optional[int] = RetentionOption,
+    cluster: Optional[str] = ClusterOption,
+    staging: Optional[Path] = StagingOption,
 ) -> None:
     """Score every recording in RECORDINGS not yet in the database (the nightly flow, run once).
 
@@ -87,7 +122,7 @@ def score(
     """
     started = time.monotonic()  # the whole command: the summary's time is the time the user waited
     database = resolve_db(db)
-    check_inputs(recordings, manifest, model, scorecard, database)
+    check_inputs(recordings, manifest, model, scorecard, database, cluster)
     from flows.schedule import OneOffRun, ServeError
     from pipeline.store.database import StorageError, StoreBusy
 
@@ -96,16 +131,15 @@ def score(
     with OneOffRun(warn=lambda line: errors.print(escape(line), soft_wrap=True)) as run:
         try:
             run.start_api()
-            from prefect.task_runners import ThreadPoolTaskRunner
+            from flows.nightly import CONTROL, nightly_scoring, task_runner
 
-            from flows.nightly import CONTROL, nightly_scoring
-
-            flow = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
+            flow = nightly_scoring.with_options(task_runner=task_runner(cluster, concurrency))
             with run.api():
                 outcome = run.execute(CONTROL, lambda: flow(
                     recordings=str(recordings), db=str(database), scorecard=str(scorecard), model=model,
                     manifest=str(manifest) if manifest else None, default_layout=f"agent_{agent_channel.value}",
                     language=language, concurrency=concurrency, min_hold_s=min_hold, retention_days=retention_days,
+                    cluster=cluster, staging=str(staging.resolve()) if staging else None,
                 ))
         except ServeError as exc:  # the temporary server did not start, or PREFECT_API_URL does not answer
             fail(str(exc))
@@ -147,6 +181,8 @@ def serve(
     concurrency: int = ConcurrencyOption,
     min_hold: float = MinHoldOption,
     retention_days: Optional[int] = RetentionOption,
+    cluster: Optional[str] = ClusterOption,
+    staging: Optional[Path] = StagingOption,
 ) -> None:
     """Run `callqa score RECORDINGS` on a schedule until Ctrl-C or SIGTERM (a long-lived process).
 
@@ -155,7 +191,7 @@ def serve(
     callqa-nightly on it, and stops the server on the way out. Runs and their logs: the Prefect
     UI at http://127.0.0.1:PORT. Exit 2 on a usage mistake, before anything starts.
     """
-    check_inputs(recordings, manifest, model, scorecard)
+    check_inputs(recordings, manifest, model, scorecard, cluster=cluster)
     from flows.schedule import ServeError, make_schedule, prepare_environment
 
     prepare_environment()  # PREFECT_HOME, before Prefect is imported
@@ -174,6 +210,7 @@ def serve(
             db=str(resolve_db(db).resolve()), scorecard=str(scorecard.resolve()), model=model,
             manifest=str(manifest.resolve()) if manifest else None, default_layout=f"agent_{agent_channel.value}",
             language=language, concurrency=concurrency, min_hold_s=min_hold, retention_days=retention_days,
+            cluster=cluster, staging=str(staging.resolve()) if staging else None,
         )
     except ServeError as exc:
         fail(str(exc))

@@ -5,6 +5,12 @@ call (coarse: Prefect costs a few ms a task) runs on a thread pool; CTranslate2 
 so two calls transcribe at once on two cores. A call that fails is stored with its reason and the
 batch goes on.
 
+Past one machine (`cluster`, `task_runner`): the same per-call work runs on a Dask cluster
+through prefect-dask. Workers never touch the database: each stages its call's rows as Parquet
+in a folder every worker and this process can reach (`pipeline.worker`), and this process, the
+single loader, loads them as calls finish, one transaction each. Rows staged but not loaded
+(this process died) are loaded by the next run before it plans, so they are not scored again.
+
 A run can be stopped from outside (`CONTROL`, used by `callqa score` on Ctrl-C or SIGTERM): no call
 starts after the stop, nothing more is written, and the flow run ends Cancelled.
 """
@@ -35,9 +41,11 @@ from pipeline.records import CallMeta
 from pipeline.privacy.redact import Redactor
 from pipeline.store.retention import apply_retention
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD, load_scorecard
-from pipeline.settings import DEFAULT_MODEL, default_db, default_workers, parallelism
+from pipeline.records import CallResult
+from pipeline.settings import DEFAULT_MODEL, cpu_cores, default_db, default_workers, parallelism
 from pipeline.store.database import Store
-from pipeline.store.writes import save_call
+from pipeline.store.writes import clear_unfinished, load_staged, save_call
+from pipeline.worker import score_and_stage
 from pipeline.audio.transcribe import TranscribeOptions
 
 
@@ -175,13 +183,49 @@ def score_call(meta: CallMeta, model, scorecard, options: PipelineOptions, detec
         return Cancelled(message=f"{meta.call_id}: abandoned, nothing of it written, the run was stopped; "
                                  "the next run scores it")
     summary = CallSummary.of(result)
+    _log_done(summary, progress)
+    return summary
+
+
+def _log_done(summary: CallSummary, progress: _Progress) -> None:
     state = f"score {summary.score:g}" if summary.score is not None else summary.status
     flag = " FLAGGED" if summary.flagged else ""
     get_run_logger().info(
-        f"[{progress.tick()}/{progress.total}] {meta.call_id}: {state}{flag}"
+        f"[{progress.tick()}/{progress.total}] {summary.call_id}: {state}{flag}"
         + (f" ({summary.detail})" if summary.detail else "")
     )
-    return summary
+
+
+@task(name="score-call-on-worker", cache_policy=NO_CACHE, task_run_name="score {meta.call_id}")
+def score_call_on_worker(meta: CallMeta, scorecard, options: PipelineOptions, staging: str, run_id: str) -> CallSummary:
+    """Score one recording on a Dask worker and stage its rows for the loader (this flow's process)."""
+    return score_and_stage(meta, scorecard, options, staging, run_id)
+
+
+def staging_folder(db: str | Path, staging: str | None = None) -> Path:
+    """Where workers stage their calls' rows: `staging`, else beside the database
+    (`callqa.duckdb.staging/`). On a cluster of several machines, shared storage they all reach."""
+    return Path(staging) if staging else Path(db).with_name(Path(db).name + ".staging")
+
+
+def task_runner(cluster: str | None = None, concurrency: int | None = None):
+    """Where the per-call tasks run: a thread pool here (no `cluster`), `local` or `local:N`
+    (N worker processes on this machine, default `concurrency`, the cores shared among them), or
+    the address of a running Dask scheduler ("tcp://host:8786")."""
+    workers = concurrency or default_workers()
+    if not cluster:
+        return ThreadPoolTaskRunner(max_workers=workers)
+    from prefect_dask import DaskTaskRunner
+
+    kind, _, count = cluster.partition(":")
+    if kind != "local":
+        return DaskTaskRunner(address=cluster)
+    workers = int(count) if count else workers
+    threads = max(1, cpu_cores() // workers)
+    return DaskTaskRunner(cluster_kwargs={
+        "n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+        "env": {"CALLQA_THREADS": str(threads)},  # worker processes share this machine's cores
+    })
 
 
 @flow(name="callqa-nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=default_workers()))
@@ -196,12 +240,16 @@ def nightly_scoring(
     concurrency: int | None = None,
     min_hold_s: float = 20.0,
     retention_days: int | None = None,
+    cluster: str | None = None,
+    staging: str | None = None,
 ) -> dict:
     """Score the recordings in `recordings` that the database does not have yet.
 
     `db` defaults to `pipeline.settings.default_db()`. With `retention_days`, transcripts (not
     scores) older than that are purged after scoring. `concurrency`: calls at once (default
-    `settings.default_workers()`: $CALLQA_WORKERS, else one per core).
+    `settings.default_workers()`: $CALLQA_WORKERS, else one per core). `cluster`: the calls run on
+    Dask workers (run the flow with `task_runner(cluster)`), which stage their rows in `staging`
+    (default `staging_folder(db)`) for this process to load.
     """
     logger = get_run_logger()
     context = FlowRunContext.get()
@@ -216,7 +264,12 @@ def nightly_scoring(
     )
     try:
         store = _RunStore(db or default_db())
+        staged = staging_folder(store.path, staging)
         with store.run_lock():  # a second run on this database refuses instead of racing
+            clear_unfinished(staged)  # no worker of this database stages now: what is half-written is dead
+            leftover = load_staged(store, staged)
+            if leftover:
+                logger.info(f"loaded {leftover} call(s) that workers of an earlier run staged in {staged}")
             plan = plan_batch(recordings, store, manifest)
             for warning in plan.warnings:
                 logger.warning(warning)
@@ -225,7 +278,12 @@ def nightly_scoring(
                 f"scorecard {card.id}@{card.version}; model {model}"
             )
             CONTROL.planned = len(plan.todo)
-            summaries = _score_all(plan.todo, card, options, store, run_id, concurrency) if plan.todo else []
+            if not plan.todo:
+                summaries = []
+            elif cluster:
+                summaries = _score_on_cluster(plan.todo, card, options, store, run_id, staged)
+            else:
+                summaries = _score_all(plan.todo, card, options, store, run_id, concurrency)
             if retention_days is not None:
                 with CONTROL.writing():
                     purged = apply_retention(store, retention_days)
@@ -276,6 +334,56 @@ def _score_all(todo: list[CallMeta], card, options: PipelineOptions, store: Stor
     return [future.result() for future in futures]
 
 
+def _score_on_cluster(todo: list[CallMeta], card, options: PipelineOptions, store: Store, run_id: str,
+                      staging: Path) -> list[CallSummary]:
+    """One task per call on the Dask cluster; as calls finish, load what the workers staged.
+
+    Dask runs a call again elsewhere when its worker dies; a call whose task fails anyway
+    (its workers kept dying, the staging folder was not writable) is stored as failed with the
+    reason, unless its rows were loaded. Raises RunStopped after a stop: what workers stage after
+    it is loaded by the next run.
+    """
+    progress = _Progress(len(todo))
+    futures = {score_call_on_worker.submit(meta, card, options, str(staging), run_id): meta for meta in todo}
+    for meta in todo:
+        CONTROL.started(meta.call_id)
+    summaries: dict[str, CallSummary] = {}
+    waiting = set(futures)
+    while waiting and not CONTROL.stopped:
+        finished = {future for future in waiting if future.wrapped_future.done()}
+        if not finished:
+            time.sleep(0.25)
+            continue
+        waiting -= finished
+        with CONTROL.writing():
+            load_staged(store, staging)
+            for future in finished:
+                summary = _finished(future, futures[future], store, run_id)
+                CONTROL.saved(summary.call_id, summary.status == "scored")
+                summaries[summary.call_id] = summary
+                _log_done(summary, progress)
+    if CONTROL.stopped:
+        for future in waiting:
+            future.wrapped_future.cancel()
+        raise RunStopped
+    return [summaries[meta.call_id] for meta in todo]
+
+
+def _finished(future, meta: CallMeta, store: Store, run_id: str) -> CallSummary:
+    """A finished worker task's summary; a task that failed as a whole is stored as a failed call."""
+    try:
+        return future.result()
+    except Exception as exc:
+        reason = f"the worker failed: {type(exc).__name__}: {exc}"
+        if type(exc).__name__ == "KilledWorker":
+            reason = "every worker that tried it died (out of memory?): the next run tries again"
+        with store.connect(read_only=True) as con:
+            loaded = con.execute("SELECT 1 FROM calls WHERE call_id = ? AND run_id = ?", [meta.call_id, run_id]).fetchone()
+        if not loaded:
+            save_call(store, CallResult(meta=meta, error=reason), run_id)
+        return CallSummary.of(CallResult(meta=meta, error=reason))
+
+
 def serve_nightly(
     recordings: str,
     cron: str | None = None,
@@ -298,7 +406,7 @@ def serve_nightly(
     schedule = make_schedule(cron=cron, interval=interval, timezone=timezone)
     concurrency = int(parameters.get("concurrency") or default_workers())
     # Served runs execute this flow object in a subprocess: the task runner travels with it.
-    flow_ = nightly_scoring.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))
+    flow_ = nightly_scoring.with_options(task_runner=task_runner(parameters.get("cluster"), concurrency))
     with prefect_api(port, echo=echo):
         serve_flow(flow_, schedule=schedule, echo=echo,
                    parameters={"recordings": str(Path(recordings).resolve()), **parameters})

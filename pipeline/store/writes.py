@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import socket
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -233,6 +234,30 @@ def _stage_name(call_id: str) -> str:
     return f"c-{readable}-{hashlib.sha256(call_id.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
 
 
+def _worker_tag() -> str:
+    """This process among every worker that shares the staging folder: host and pid."""
+    return f"{re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname())}-{os.getpid()}"
+
+
+_UNFINISHED = re.compile(r"^\.c-.+\.tmp$")
+
+
+def clear_unfinished(staging: str | Path) -> int:
+    """Remove the half-written folders of workers that died while staging (`.c-….tmp`).
+
+    Call it only while no worker of the database's runs is staging (at the start of a run, under
+    its lock): a live worker's folder would go too. Nothing else in the folder is touched.
+    """
+    staging, removed = Path(staging), 0
+    if not staging.is_dir():
+        return 0
+    for folder in staging.iterdir():
+        if _UNFINISHED.match(folder.name) and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def stage_call(result: CallResult, staging: str | Path, run_id: str = "") -> Path:
     """Write one call's rows as Parquet files into `staging/<call>/`, marked ready last.
 
@@ -241,7 +266,7 @@ def stage_call(result: CallResult, staging: str | Path, run_id: str = "") -> Pat
     """
     staging = Path(staging)
     target = staging / _stage_name(result.meta.call_id)
-    temporary = staging / f".{target.name}.{os.getpid()}.tmp"
+    temporary = staging / f".{target.name}.{_worker_tag()}.tmp"
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
     with duckdb.connect() as scratch:  # DuckDB writes the Parquet: no pyarrow needed
