@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipeline.scoring import names
 from pipeline.scoring.detect import Detector
 from pipeline.scoring.score import score_call
 from pipeline.store import reads, writes
@@ -28,10 +29,10 @@ def rescore(store: Store, scorecard, since: datetime | None = None) -> Rescored:
     started = time.perf_counter()
     detector = Detector(scorecard)
     scores = {
-        call["call_id"]: score_call(
+        call["call_id"]: names.check_introduction(score_call(  # the name heard vs the manifest's, as when scored
             scorecard, call["utterances"], call["holds"], call["metrics"], call["duration_s"],
             call["language"], detector=detector, context=call["context"],
-        )
+        ), call["agent_name"])
         for call in reads.transcribed_calls(store, since)
     }
     writes.save_scores(store, scores)

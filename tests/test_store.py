@@ -207,3 +207,19 @@ def test_a_full_disk_mid_import_is_a_storage_fault_and_leaves_whole_calls(tmp_pa
     store = Store(db)  # opens again, and every call in it is whole
     calls_in, scored = (int(store.query(f"SELECT count(DISTINCT call_id) AS n FROM {t}").n[0]) for t in ("calls", "call_scores"))
     assert calls_in == scored and calls_in < 30
+
+
+def test_a_rescore_checks_the_agents_name_as_scoring_did(tmp_path, result, scorecard):
+    """The introduction heard ("Sam") against the manifest's name: a re-score flags a mismatch,
+    as the nightly run does, and does not flag a match."""
+    from dataclasses import replace
+
+    from pipeline.rescore import rescore
+
+    store = Store(tmp_path / "callqa.duckdb")
+    writes.save_call(store, replace(result, meta=replace(result.meta, call_id="match", agent_name="Sam")))
+    writes.save_call(store, replace(result, meta=replace(result.meta, call_id="mismatch", agent_name="Priyanka")))
+    rescore(store, scorecard)
+    reasons = dict(store.query("SELECT call_id, flag_reasons FROM call_scores").itertuples(index=False))
+    assert not any("Priyanka" in r for r in reasons["match"])
+    assert any("Priyanka" in r for r in reasons["mismatch"]), reasons["mismatch"]
