@@ -97,7 +97,7 @@ def test_calls_on_two_dask_workers_one_killed_mid_call(tmp_path, prefect_harness
             while time.monotonic() < deadline and not killed:
                 busy = [address for address, keys in client.processing().items() if keys]
                 if busy:
-                    time.sleep(4)  # well into the call: the model loaded, the audio being transcribed
+                    time.sleep(1)  # the call in hand, far from staged (its worker still loads Whisper and spaCy)
                     pids = client.run(os.getpid, workers=busy[:1])
                     if pids:
                         pid = next(iter(pids.values()))
