@@ -133,6 +133,7 @@ def process_call(
         if redactor is not None:
             with _timed(stages, "redact"):
                 utterances, result.redactions = redactor.redact(utterances, result.language or "en")
+        result.flags = extra_flags  # the recording's own flags: stored with the call, kept by re-scores
         with _timed(stages, "score"):
             result.metrics = activity.measure(audio.duration_s, agent_spans, customer_spans, holds, utterances, options.activity)
             result.score = score_call(

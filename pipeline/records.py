@@ -195,6 +195,7 @@ class CallResult:
     metrics: Optional[Metrics] = None
     score: Optional[CallScore] = None
     redactions: list = field(default_factory=list)  # pipeline.redact.Redaction: kind, speaker, times; never the text
+    flags: list[str] = field(default_factory=list)  # about the recording, not the scorecard (kept through re-scores)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     error: Optional[str] = None
     permanent: bool = False  # the error will repeat until the file's content changes: not retried before

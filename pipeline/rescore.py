@@ -31,7 +31,7 @@ def rescore(store: Store, scorecard, since: datetime | None = None) -> Rescored:
     scores = {
         call["call_id"]: names.check_introduction(score_call(  # the name heard vs the manifest's, as when scored
             scorecard, call["utterances"], call["holds"], call["metrics"], call["duration_s"],
-            call["language"], detector=detector, context=call["context"],
+            call["language"], call["flags"], detector=detector, context=call["context"],
         ), call["agent_name"])
         for call in reads.transcribed_calls(store, since)
     }

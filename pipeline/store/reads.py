@@ -51,16 +51,22 @@ def scored_hashes(store: Store) -> dict[str, str]:
     return dict(rows)
 
 
+def _listed(value) -> list:
+    """A list column's value as a list (NULL in rows written before the column existed)."""
+    return [] if value is None or (isinstance(value, float) and pd.isna(value)) else list(value)
+
+
 def transcribed_calls(store: Store, since: Optional[datetime] = None) -> list[dict]:
     """Everything a re-score needs of each scored call, without its audio: utterances with
-    their words, holds, metrics, language, applicability context and the agent's name."""
+    their words, holds, metrics, language, applicability context, the agent's name, and the flags
+    the recording raised when it was transcribed (which no scorecard changes)."""
     where, params = "c.status = 'scored' AND c.purged_at IS NULL", []
     if since is not None:
         where += " AND coalesce(c.started_at, c.processed_at) >= ?"
         params.append(since)
     with store.connect(read_only=True) as con:
         calls = con.execute(
-            f"SELECT call_id, language, duration_s, department, queue, call_type, agent_name FROM calls c WHERE {where} ORDER BY call_id",
+            f"SELECT call_id, language, duration_s, department, queue, call_type, agent_name, recording_flags FROM calls c WHERE {where} ORDER BY call_id",
             params,
         ).df()
         utterances = con.execute(
@@ -70,7 +76,8 @@ def transcribed_calls(store: Store, since: Optional[datetime] = None) -> list[di
         metrics = con.execute(f"SELECT m.* FROM metrics m JOIN calls c USING (call_id) WHERE {where}", params).df()
     by_call = {row.call_id: {"call_id": row.call_id, "language": row.language or "en", "duration_s": row.duration_s or 0.0,
                              "context": {"department": row.department or "", "queue": row.queue or "", "call_type": row.call_type or ""},
-                             "agent_name": row.agent_name or "", "utterances": [], "holds": [], "metrics": None}
+                             "agent_name": row.agent_name or "", "flags": list(_listed(row.recording_flags)),
+                             "utterances": [], "holds": [], "metrics": None}
                for row in calls.itertuples()}
     for row in utterances.itertuples():
         words = tuple(Word(w, float(a), float(b), float(p)) for w, a, b, p in json.loads(row.words or "[]"))

@@ -350,3 +350,4 @@ CREATE TABLE IF NOT EXISTS coaching_sessions (
     coached_by   VARCHAR NOT NULL,      -- users.username, or the name given on the command line
     created_at   TIMESTAMP NOT NULL
 );
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS recording_flags VARCHAR[];  -- what the recording itself tells a reviewer (channels identical, language guessed): kept by re-scores

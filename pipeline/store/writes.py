@@ -56,7 +56,7 @@ def call_row(result: CallResult, run_id: str = "", now: datetime | None = None) 
         "status": "scored" if result.ok else "failed", "error": result.error,
         "permanent_failure": bool(result.error and result.permanent),
         "recordings_dir": printable(meta.recordings_dir) or None, "file_size": meta.file_size, "file_mtime": meta.file_mtime,
-        "processed_at": now or _now(), "run_id": run_id or None,
+        "processed_at": now or _now(), "run_id": run_id or None, "recording_flags": list(result.flags),
     }
 
 
