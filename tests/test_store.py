@@ -223,3 +223,21 @@ def test_a_rescore_checks_the_agents_name_as_scoring_did(tmp_path, result, score
     reasons = dict(store.query("SELECT call_id, flag_reasons FROM call_scores").itertuples(index=False))
     assert not any("Priyanka" in r for r in reasons["match"])
     assert any("Priyanka" in r for r in reasons["mismatch"]), reasons["mismatch"]
+
+
+def test_a_rescore_keeps_the_flags_the_recording_raised(tmp_path, result, scorecard):
+    """Flags about the audio (identical channels, a guessed language) are no scorecard's doing:
+    they stay on the call through a re-score, and an older database without the column reads."""
+    from dataclasses import replace
+
+    from pipeline.rescore import rescore
+
+    store = Store(tmp_path / "callqa.duckdb")
+    flag = "both channels carry the same audio: check the recording setup"
+    writes.save_call(store, replace(result, flags=[flag], score=replace(result.score, flagged=True, flag_reasons=(flag,))))
+    rescore(store, scorecard)
+    assert store.query("SELECT flag_reasons FROM call_scores").flag_reasons[0].tolist() == [flag]
+    with store.transaction() as con:
+        con.execute("UPDATE calls SET recording_flags = NULL")  # written before the column existed
+    rescore(store, scorecard)
+    assert store.query("SELECT flagged FROM call_scores").flagged.tolist() == [False]

@@ -51,11 +51,6 @@ def scored_hashes(store: Store) -> dict[str, str]:
     return dict(rows)
 
 
-def _listed(value) -> list:
-    """A list column's value as a list (NULL in rows written before the column existed)."""
-    return [] if value is None or (isinstance(value, float) and pd.isna(value)) else list(value)
-
-
 def transcribed_calls(store: Store, since: Optional[datetime] = None) -> list[dict]:
     """Everything a re-score needs of each scored call, without its audio: utterances with
     their words, holds, metrics, language, applicability context, the agent's name, and the flags
@@ -66,7 +61,8 @@ def transcribed_calls(store: Store, since: Optional[datetime] = None) -> list[di
         params.append(since)
     with store.connect(read_only=True) as con:
         calls = con.execute(
-            f"SELECT call_id, language, duration_s, department, queue, call_type, agent_name, recording_flags FROM calls c WHERE {where} ORDER BY call_id",
+            f"SELECT call_id, language, duration_s, department, queue, call_type, agent_name, "
+            f"coalesce(recording_flags, []) AS recording_flags FROM calls c WHERE {where} ORDER BY call_id",
             params,
         ).df()
         utterances = con.execute(
@@ -76,7 +72,7 @@ def transcribed_calls(store: Store, since: Optional[datetime] = None) -> list[di
         metrics = con.execute(f"SELECT m.* FROM metrics m JOIN calls c USING (call_id) WHERE {where}", params).df()
     by_call = {row.call_id: {"call_id": row.call_id, "language": row.language or "en", "duration_s": row.duration_s or 0.0,
                              "context": {"department": row.department or "", "queue": row.queue or "", "call_type": row.call_type or ""},
-                             "agent_name": row.agent_name or "", "flags": list(_listed(row.recording_flags)),
+                             "agent_name": row.agent_name or "", "flags": list(row.recording_flags),
                              "utterances": [], "holds": [], "metrics": None}
                for row in calls.itertuples()}
     for row in utterances.itertuples():
