@@ -285,6 +285,8 @@ def test_input_is_not_changed_and_clean_utterances_are_the_same_objects(redactor
     ("CVC two four six", "CVC [CVV]"),
     ("the three digits on the back are 1 2 3", "the three digits on the back are [CVV]"),
     ("the verification code, um, 4821", "the verification code, um, [CVV]"),
+    ("the security code is three hundred thirty eight", "the security code is [CVV]"),  # 338, not 30038
+    ("the security code is five hundred and six", "the security code is [CVV]"),
 ])
 def test_security_codes(redactor, text, expected):
     assert red(redactor, text)[0] == expected

@@ -137,6 +137,25 @@ def test_card_prefix(digits, plausible):
     ("ms", "empat satu satu satu kosong", "41110"),
     ("ms", "dua puluh lima sebelas dua belas", "251112"),
     ("ms", "lapan sembilan sifar", "890"),
+    # a hundred or a thousand leaves only the zeros the smaller number after it does not fill
+    ("en", "three hundred thirty eight", "338"),
+    ("en", "three hundred and thirty eight", "338"),
+    ("en", "three hundred eight", "308"),
+    ("en", "seven hundred", "700"),
+    ("en", "nineteen hundred", "1900"),
+    ("en", "twenty one hundred", "2100"),
+    ("en", "two thousand and five", "2005"),
+    ("en", "two thousand forty", "2040"),
+    ("en", "four thousand five hundred thirty two", "4532"),
+    ("nb", "tre hundre og trettiåtte", "338"),
+    ("nb", "tohundreogfemti", "250"),
+    ("nl", "driehonderd achtendertig", "338"),
+    ("nl", "driehonderdachtendertig", "338"),
+    ("fi", "kolmesataa kolmekymmentä kahdeksan", "338"),
+    ("fi", "kolmesataakolmekymmentäkahdeksan", "338"),
+    ("lv", "trīs simti trīsdesmit astoņi", "338"),
+    ("ms", "tiga ratus tiga puluh lapan", "338"),
+    ("ms", "dua ribu dan lima", "2005"),
 ])
 def test_number_words(language, text, digits):
     got = token_digits(text.split(), language)

@@ -244,6 +244,7 @@ def _atoms(token: str, lex: dict) -> list[tuple]:
 
 
 _CONNECTORS = ("og", "en", "ja")   # "tohundreogfemti", "tweehonderdeneen"
+_AND = frozenset(("and", "og", "en", "un", "ja", "dan"))  # said between a hundred or thousand and the rest
 
 
 def _written_together(word: str, lex: dict) -> Optional[list[tuple]]:
@@ -292,6 +293,11 @@ def token_digits(tokens: Sequence[str], language: str = "en") -> list[Optional[s
                 flat[j] = (i, ("nil",))
             else:
                 flat[j] = (i, ("brk",))
+    # "and" inside a number: "three hundred and five", "tre hundre og fem", "twee... en ..."
+    for j, (i, a) in enumerate(flat):
+        if (a[0] == "brk" and norm(tokens[i]) in _AND and 0 < j < len(flat) - 1
+                and flat[j - 1][1][0] == "scale" and flat[j + 1][1][0] in ("u", "n", "tens")):
+            flat[j] = (i, ("nil",))
     kinds = [a[0] for _, a in flat]
     n = len(flat)
 
@@ -332,7 +338,7 @@ def token_digits(tokens: Sequence[str], language: str = "en") -> list[Optional[s
         elif kind == "mult":
             s = "" if nxt in ("u", "oh", "d") else None
         elif kind == "scale":
-            s = a[1] if prev in ("u", "n", "tens", "d", "nil") else None
+            s = _scale_zeros(a[1], flat, kinds, nj) if prev in ("u", "n", "tens", "d", "nil") else None
         elif kind in ("fill", "nil"):
             s = ""
         else:
@@ -344,6 +350,28 @@ def token_digits(tokens: Sequence[str], language: str = "en") -> list[Optional[s
         elif not broken[i]:
             out[i] = (out[i] or "") + s
     return [None if broken[i] else out[i] for i in range(len(tokens))]
+
+
+def _scale_zeros(zeros: str, flat: list[tuple[int, tuple]], kinds: list[str], k: int) -> str:
+    """What "hundred" ("00") or "thousand" ("000") adds before the words that follow it: the
+    zeros the following smaller number leaves unfilled. "three hundred thirty eight" is 338
+    (not 30038), "three hundred eight" 308, "two thousand and five" 2005, "four thousand five
+    hundred thirty two" 4532; with nothing smaller after it, all its zeros ("seven hundred")."""
+    width = len(zeros)
+    kind = kinds[k] if k < len(kinds) else None
+    if kind in ("tens", "n", "d"):
+        following = 2 if kind == "tens" else len(flat[k][1][1])
+    elif kind == "u":
+        after = k + 1
+        while after < len(kinds) and kinds[after] in ("nil", "fill"):
+            after += 1
+        hundreds = after < len(kinds) and kinds[after] == "scale" and flat[after][1][1] == "00"
+        following = 3 if hundreds else 1
+    else:
+        following = 0
+    if not following or following > width:
+        return zeros
+    return "0" * (width - following)
 
 
 def number_runs(tokens: Sequence[str], language: str = "en",
