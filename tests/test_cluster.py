@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -66,12 +64,15 @@ def test_staged_calls_of_an_earlier_run_are_loaded_not_scored_again(tmp_path, pr
 
 @pytest.mark.parametrize("cluster", ["local:x", "local:0", "tcp://127.0.0.1:1", "nohost"])
 def test_a_cluster_that_cannot_work_is_refused_at_once(tmp_path, cluster):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
     recordings = tmp_path / "recordings"
     recordings.mkdir()
-    run = subprocess.run([sys.executable, "-m", "flows.cli", "score", str(recordings), "--db", str(tmp_path / "x.duckdb"),
-                          "--cluster", cluster], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert run.returncode == 2, run.stderr
-    assert "--cluster" in run.stderr and "Traceback" not in run.stderr
+    run = CliRunner().invoke(app, ["score", str(recordings), "--db", str(tmp_path / "x.duckdb"), "--cluster", cluster])
+    assert run.exit_code == 2, run.output
+    assert "--cluster" in run.output and "Traceback" not in run.output
     assert not (tmp_path / "x.duckdb").exists()
 
 
