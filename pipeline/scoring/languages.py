@@ -40,10 +40,11 @@ ENDINGS: dict[str, tuple[tuple[str, ...], ...]] = {
             "a", "e", "s"),),
     # Dutch: plurals, diminutives, -heid nouns, verb endings (a final -t/-d is kept: "wacht")
     "nl": (("heden", "heid", "ingen", "ing", "tjes", "tje", "jes", "je", "ens", "en", "es", "s", "e"),),
-    # Finnish: possessive suffixes, then case and plural endings
+    # Finnish: possessive suffixes, then case and plural endings (the illative's long vowel + n
+    # too: "Energiaan", "tuntiin", as "Energia", "tunti")
     "fi": (("mme", "nne", "nsa", "nsä"),
            ("iksi", "ihin", "issa", "issä", "ista", "istä", "illa", "illä", "ilta", "iltä", "ille",
-            "itten", "iden", "ien", "seen", "hin", "ssa", "ssä", "sta", "stä", "lla", "llä", "lta",
+            "itten", "iden", "ien", "seen", "hin", "aan", "ään", "iin", "uun", "yyn", "oon", "ssa", "ssä", "sta", "stä", "lla", "llä", "lta",
             "ltä", "lle", "ksi", "tta", "ttä", "na", "nä", "ja", "jä", "ta", "tä", "in", "en", "an",
             "än", "on", "un", "yn", "a", "ä", "n", "t", "e", "i")),
     # Latvian: noun, adjective and verb endings (future -šu, -sim, -siet; -šana nouns)
@@ -107,6 +108,8 @@ def stem(word: str, language: str) -> str:
     """The word with the language's endings stripped (lower case); unchanged in a language
     without ``ENDINGS``."""
     s = word.lower()
+    if language == "fi":   # Finnish never writes a vowel three times: "energiaaan" is "energiaan"
+        s = re.sub(r"([aeiouyäö])\1\1+", r"\1\1", s)
     groups = ENDINGS.get(language)
     if not groups:
         return s
