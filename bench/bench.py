@@ -4,7 +4,9 @@ parallelism, same audio, back to back.
     .venv/bin/python bench/bench.py              # the full corpus: about 2 hours of stereo calls
     .venv/bin/python bench/bench.py --quick      # a few calls: a check in a minute or two
     .venv/bin/python bench/bench.py --scaling [--model tiny.en]   # linear cost and flat memory
-    options: --model base  --workers N  --threads T  --beam 5
+    .venv/bin/python bench/bench.py --models tiny.en base         # speed against detection, per model
+    options: --model base  --workers N  --threads T  --beam 5  --set customer_beam_size=1 (any
+             TranscribeOptions field, the pipeline only)  --nightly-hours 100 --window-hours 8
 
 The corpus (`bench/corpus.py`): every labelled stereo call of data/samples, data/eval/audio and
 data/eval/audio_hvb, the shared real call, and generated talk-dense calls with holds (in a cache
@@ -22,12 +24,23 @@ Printed: audio-s per wall-s of each and the ratio; time per stage (summed over c
 share outside ASR; peak memory of each (each side runs in its own fresh process); and the
 detection results of both against the labels (the baseline's words go through the same
 redaction, detection and scoring, its holds taken from the gaps in its words), so speed is never
-bought with accuracy. `--scaling` runs the pipeline on 1, 10 and 50 one-minute calls and on one
+bought with accuracy. Then the capacity: hours of audio per hour of wall time for one worker
+(a machine like this one running the flow: the measured rate of all its cores) and the workers
+a nightly volume needs (`--nightly-hours` of audio in a `--window-hours` night); and the
+redaction check: spoken card payments (`corpus.card_calls`: customers reading test card
+numbers and security codes) through the pipeline as set, and with beam 5 on both channels, and
+the baseline's words through the same redaction: no card number may survive.
+
+`--models tiny.en base` runs the pipeline alone with each model that installs offline, on the
+same calls: speed (audio-s per wall-s and per CPU-s) against detection agreement and F1 on the
+labels, the workers the nightly volume needs, and the recommended default (the most accurate;
+of equals the faster; an English-only model only where every call is English). `--scaling` runs the pipeline on 1, 10 and 50 one-minute calls and on one
 call of 1, 10 and 60 minutes, each in its own process: wall time per audio minute and peak memory.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing as mp
 import os
 import resource
@@ -41,7 +54,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the repository, and bench/corpus.py beside this script
-from corpus import BenchCall, call_of_length, generated_calls, labelled_calls, one_minute_calls  # noqa: E402
+from corpus import BenchCall, call_of_length, card_calls, generated_calls, labelled_calls, one_minute_calls  # noqa: E402
 from pipeline.settings import DEFAULT_MODEL, apply_quiet_environment, cpu_cores, parallelism  # noqa: E402
 
 apply_quiet_environment()
@@ -124,10 +137,28 @@ def _score_words(done) -> dict:
     return outcomes
 
 
-def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam: int) -> dict:
-    """The nightly flow's work per call (process_call + save_call), `workers` calls at once."""
-    from dataclasses import replace
+def _transcribe_options(beam: int, overrides: dict[str, str] | None):
+    """The pipeline's TranscribeOptions: its defaults, `beam`, then --set KEY=VALUE overrides."""
+    from dataclasses import fields, replace
 
+    from pipeline.audio.transcribe import TranscribeOptions
+
+    options = replace(TranscribeOptions(), beam_size=beam)
+    types = {f.name: f.type for f in fields(TranscribeOptions)}
+    for key, value in (overrides or {}).items():
+        if key not in types:
+            raise SystemExit(f"--set {key}: not a TranscribeOptions field ({', '.join(types)})")
+        kind = str(types[key])
+        parsed = None if value.lower() == "none" else \
+            int(value) if kind.startswith("int") else float(value) if kind.startswith("float") else \
+            value.lower() in ("1", "true", "yes") if kind.startswith("bool") else value
+        options = replace(options, **{key: parsed})
+    return options
+
+
+def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam: int,
+                 overrides: dict[str, str] | None = None) -> dict:
+    """The nightly flow's work per call (process_call + save_call), `workers` calls at once."""
     from pipeline.audio.models import load_model
     from pipeline.privacy.redact import Redactor
     from pipeline.process import PipelineOptions, process_call
@@ -140,8 +171,7 @@ def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam
     whisper = load_model(model, cpu_threads=threads, num_workers=workers)
     card = load_scorecard()
     detector, redactor = Detector(card), Redactor()
-    options = PipelineOptions(model=model)
-    options = replace(options, transcribe=replace(options.transcribe, beam_size=beam))
+    options = PipelineOptions(model=model, transcribe=_transcribe_options(beam, overrides))
     writes = threading.Lock()  # one writer at a time, as the flow's run lock does
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
@@ -174,8 +204,80 @@ def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam
         stages["score"] -= detect
     ok = [r for r in results if not r.error]
     return {"audio_s": sum(r.metrics.duration_s for r in ok), "wall_s": wall, "cpu_s": cpu, "peak_mb": _peak_mb(), "stages": stages,
+            "options": repr(options.transcribe),
             "outcomes": {r.meta.call_id: {i.item_id: i.outcome for i in r.score.items} for r in ok},
             "failed": [r.meta.call_id for r in results if r.error]}
+
+
+def run_cards(calls: list[dict], model: str, threads: int, beam: int, overrides: dict[str, str] | None) -> list[dict]:
+    """Spoken card payments: the pipeline as set, the pipeline with beam `beam` on both channels
+    (the careful decoding), and the baseline's words, each through the same redaction. Per call
+    and side: whether any card number (or 8 digits of the call's card) or the security code
+    survives in the customer's words, and how many [CARD] redactions were made."""
+    from dataclasses import replace
+
+    from faster_whisper import decode_audio
+
+    from pipeline.audio.models import load_model
+    from pipeline.privacy.redact import Redactor, digit_sequences, has_card_number
+    from pipeline.process import PipelineOptions, process_call
+    from pipeline.records import CallMeta, Utterance, Word
+    from pipeline.audio.transcribe import split_at_pauses
+    from pipeline.scoring.scorecard import load_scorecard
+
+    whisper, card, redactor = load_model(model, cpu_threads=threads), load_scorecard(), Redactor()
+    chosen = _transcribe_options(beam, overrides)
+    careful = replace(_transcribe_options(beam, {k: v for k, v in (overrides or {}).items() if "beam" not in k}),
+                      customer_beam_size=None)
+    sides = {"pipeline": chosen} if chosen == careful else {"pipeline": chosen, f"pipeline, beam {beam} both": careful}
+
+    def leaks(utterances, facts) -> tuple[bool, bool, int, str]:
+        texts = [u.text for u in utterances] + [" ".join(w.text for w in u.words) for u in utterances]
+        digits = [d for t in texts for d in digit_sequences(t)]
+        number, cvv = facts["card"], facts["cvv"]
+        card_left = any(has_card_number(t) for t in texts) or any(number[i:i + 8] in d for d in digits for i in range(len(number) - 7))
+        cvv_left = any(cvv in d for d in digits)
+        said = " | ".join(u.text for u in utterances if u.speaker == "customer")
+        return card_left, cvv_left, said
+
+    rows = []
+    for call in calls:
+        meta = CallMeta(call["call_id"], call["path"], channel_layout=call["layout"])
+        for side, options in sides.items():
+            result = process_call(meta, whisper, card, PipelineOptions(model=model, transcribe=options), None, redactor)
+            card_left, cvv_left, said = leaks(result.utterances, call["labels"])
+            rows.append({"call": call["call_id"], "side": side, "card_left": card_left, "cvv_left": cvv_left,
+                         "cards": sum(r.kind == "card" for r in result.redactions), "said": said, "error": result.error})
+        left, right = decode_audio(call["path"], split_stereo=True)
+        utterances = []
+        for speaker, samples in (("agent", left), ("customer", right)):
+            segments, _ = whisper.transcribe(samples, beam_size=beam, vad_filter=True, word_timestamps=True)
+            words = [Word(w.word.strip(), round(w.start, 2), round(w.end, 2), round(w.probability, 3))
+                     for s in segments for w in (s.words or []) if w.word.strip()]
+            utterances += [Utterance(speaker, r[0].start, r[-1].end, " ".join(w.text for w in r), tuple(r)) for r in split_at_pauses(words)]
+        utterances, redactions = redactor.redact(sorted(utterances, key=lambda u: u.start), "en")
+        card_left, cvv_left, said = leaks(utterances, call["labels"])
+        rows.append({"call": call["call_id"], "side": "baseline", "card_left": card_left, "cvv_left": cvv_left,
+                     "cards": sum(r.kind == "card" for r in redactions), "said": said, "error": None})
+    return rows
+
+
+def _print_cards(rows: list[dict]) -> bool:
+    """The redaction table; True when no card number survived on the pipeline's side."""
+    calls = list(dict.fromkeys(r["call"] for r in rows))
+    sides = list(dict.fromkeys(r["side"] for r in rows))
+    print(f"\nredaction of spoken card numbers ({len(calls)} card payments, corpus.card_calls): "
+          "card / security code left in the words (must be none), [CARD] redactions")
+    print(f"  {'side':24s} {'card numbers left':>17s} {'codes left':>10s} {'[CARD]':>6s}")
+    for side in sides:
+        mine = [r for r in rows if r["side"] == side]
+        print(f"  {side:24s} {sum(r['card_left'] for r in mine):>9d} of {len(mine):<5d} {sum(r['cvv_left'] for r in mine):>4d} of {len(mine):<3d}"
+              f" {sum(r['cards'] for r in mine):>6d}")
+    for r in rows:
+        if r["card_left"] or r["cvv_left"] or r["error"]:
+            print(f"    {r['side']}, {r['call']}: {'CARD LEFT ' if r['card_left'] else ''}{'CODE LEFT ' if r['cvv_left'] else ''}"
+                  f"{r['error'] or ''} customer said: {r['said'][:160]}")
+    return not any(r["card_left"] for r in rows if r["side"].startswith("pipeline"))
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -193,12 +295,32 @@ def _agreement(outcomes: dict, calls: list[BenchCall]) -> tuple[int, int, dict[s
     return equal, labelled, {k: (v[0], v[1]) for k, v in sorted(per_item.items())}
 
 
-def compare(calls: list[BenchCall], model: str, workers: int, threads: int, beam: int) -> None:
+def _f1(outcomes: dict, calls: list[BenchCall]) -> float | None:
+    """Detection F1 on the labels (pass as the positive class), as bench/eval_audio.py reports it."""
+    from pipeline.scoring.evaluate import evaluate
+
+    return evaluate(outcomes, {c.call_id: c.labels for c in calls if c.labels}).overall.f1
+
+
+def capacity(rows: list[tuple[str, float]], nightly_h: float, window_h: float) -> None:
+    """Hours of audio per hour of wall time for one worker (a machine like this one running the
+    flow), and the workers `nightly_h` hours of audio need in a `window_h`-hour night."""
+    need = nightly_h / window_h
+    print(f"\ncapacity: one worker = one machine like this ({cpu_cores()} core(s)) running the flow; "
+          f"nightly {nightly_h:g} h of audio in a {window_h:g} h window ({need:.1f} audio-h per wall-h in all)")
+    print(f"  {'run':58s} {'audio-h per wall-h per worker':>29s} {'workers needed':>14s}")
+    for name, rate in rows:
+        print(f"  {name:58s} {rate:29.1f} {math.ceil(need / rate) if rate > 0 else 0:14d}")
+
+
+def compare(calls: list[BenchCall], model: str, workers: int, threads: int, beam: int,
+            overrides: dict[str, str] | None = None, nightly_h: float = 100.0, window_h: float = 8.0) -> None:
     plain = [asdict(c) for c in calls]
     print(f"{len(calls)} stereo calls ({sum(bool(c.labels) for c in calls)} labelled), model {model} int8, beam {beam}, "
           f"{workers} call(s) at once x {threads} thread(s), {cpu_cores()} core(s)", flush=True)
     base = _in_child(run_baseline, plain, model, workers, threads, beam)
-    pipe = _in_child(run_pipeline, plain, model, workers, threads, beam)
+    pipe = _in_child(run_pipeline, plain, model, workers, threads, beam, overrides)
+    print(f"pipeline options: {pipe['options']}")
     audio_min = base["audio_s"] / 60
     print(f"audio: {audio_min:.1f} minutes of stereo calls; the two sides ran back to back in fresh processes\n")
     base_speed, base_cpu = base["audio_s"] / base["wall_s"], base["audio_s"] / base["cpu_s"]
@@ -224,14 +346,60 @@ def compare(calls: list[BenchCall], model: str, workers: int, threads: int, beam
     labelled = [c for c in calls if c.labels]
     b_eq, n, b_items = _agreement(base["outcomes"], labelled)
     p_eq, _, p_items = _agreement(pipe["outcomes"], labelled)
+    b_f1, p_f1 = _f1(base["outcomes"], labelled), _f1(pipe["outcomes"], labelled)
     print(f"\ndetection against the labels ({len(labelled)} calls, {n} labelled items): "
-          f"baseline {b_eq}/{n} ({100 * b_eq / max(n, 1):.1f} %), pipeline {p_eq}/{n} ({100 * p_eq / max(n, 1):.1f} %)")
+          f"baseline {b_eq}/{n} ({100 * b_eq / max(n, 1):.1f} %, F1 {b_f1 or 0:.3f}), "
+          f"pipeline {p_eq}/{n} ({100 * p_eq / max(n, 1):.1f} %, F1 {p_f1 or 0:.3f})")
     print(f"  {'item':28s} {'baseline':>10s} {'pipeline':>10s}")
     for item, (equal, count) in p_items.items():
         print(f"  {item:28s} {b_items.get(item, (0, count))[0]:>5d}/{count:<4d} {equal:>5d}/{count:<4d}")
 
+    capacity([(f"plain faster-whisper ({workers} at once), measured wall", base["audio_s"] / base["wall_s"]),
+              (f"callqa pipeline ({workers} at once), measured wall", pipe["audio_s"] / pipe["wall_s"]),
+              ("callqa pipeline, from CPU time x cores (a machine to itself)", pipe["audio_s"] / pipe["cpu_s"] * cpu_cores())],
+             nightly_h, window_h)
 
-def scaling(model: str, workers: int | None, counts: list[int], minutes: list[float], beam: int) -> None:
+    rows = _in_child(run_cards, [asdict(c) for c in card_calls()], model, max(1, cpu_cores()), beam, overrides)
+    _print_cards(rows)
+
+
+def models(calls: list[BenchCall], names: list[str], workers: int, threads: int, beam: int,
+           overrides: dict[str, str] | None, nightly_h: float, window_h: float) -> None:
+    """The pipeline alone with each model, on the same calls: speed against detection."""
+    labelled = [c for c in calls if c.labels]
+    print(f"models: the pipeline alone on {len(calls)} stereo calls ({len(labelled)} labelled), beam {beam}, "
+          f"{workers} call(s) at once x {threads} thread(s), {cpu_cores()} core(s); each model in a fresh process\n")
+    print(f"{'model':10s} {'audio s':>7s} {'wall s':>7s} {'audio-s/wall-s':>14s} {'audio-s/CPU-s':>13s} {'peak MB':>7s} "
+          f"{'agreement':>16s} {'F1':>6s} {'workers for ' + format(nightly_h, 'g') + ' h':>16s}")
+    results = {}
+    for name in names:
+        try:
+            r = _in_child(run_pipeline, [asdict(c) for c in calls], name, workers, threads, beam, overrides)
+        except Exception as exc:  # a model that is not installed: say so, go on
+            print(f"{name:10s} not run: {type(exc).__name__}: {exc}")
+            continue
+        equal, n, _ = _agreement(r["outcomes"], labelled)
+        f1, speed = _f1(r["outcomes"], labelled) or 0.0, r["audio_s"] / r["wall_s"]
+        results[name] = (equal, f1, speed)
+        print(f"{name:10s} {r['audio_s']:7.0f} {r['wall_s']:7.1f} {speed:14.1f} {r['audio_s'] / r['cpu_s']:13.1f} "
+              f"{r['peak_mb']:7.0f} {equal:>5d}/{n:<4d}{100 * equal / max(n, 1):5.1f} % {f1:6.3f} "
+              f"{math.ceil(nightly_h / window_h / speed):>16d}", flush=True)
+    if results:
+        from pipeline.audio.language import english_only
+
+        best = max(results, key=lambda m: (results[m][0], results[m][1], results[m][2]))
+        print(f"\nrecommended default: {best}: the most detection agreement on the labels"
+              f"{' (of equals, the faster)' if sum(r[0] == results[best][0] for r in results.values()) > 1 else ''}; "
+              + ("English only: the default only where every call is English" if english_only(best) else
+                 "multilingual: calls in every scorecard language"))
+        for name, (equal, f1, speed) in results.items():
+            if name != best:
+                print(f"  {name}: {speed / results[best][2]:.2f}x its speed, {equal - results[best][0]:+d} items agreeing, "
+                      f"F1 {f1 - results[best][1]:+.3f}" + (" (English only)" if english_only(name) else ""))
+
+
+def scaling(model: str, workers: int | None, counts: list[int], minutes: list[float], beam: int,
+            overrides: dict[str, str] | None = None) -> None:
     print(f"linear cost: the pipeline alone (model {model}, beam {beam}), each run in its own process\n")
     print(f"{'run':22s} {'calls':>5s} {'audio min':>9s} {'wall s':>8s} {'wall s per audio min':>21s} "
           f"{'CPU s per audio min':>20s} {'peak MB':>8s}")
@@ -239,10 +407,20 @@ def scaling(model: str, workers: int | None, counts: list[int], minutes: list[fl
     series += [(f"one {m:g}-minute call", [call_of_length(m)]) for m in minutes]
     for name, calls in series:
         w, t = parallelism(len(calls), workers)
-        r = _in_child(run_pipeline, [asdict(c) for c in calls], model, w, t, beam)
+        r = _in_child(run_pipeline, [asdict(c) for c in calls], model, w, t, beam, overrides)
         minutes = r["audio_s"] / 60 or 1
         print(f"{name:22s} {len(calls):5d} {minutes:9.1f} {r['wall_s']:8.1f} {r['wall_s'] / minutes:21.2f} "
               f"{r['cpu_s'] / minutes:20.2f} {r['peak_mb']:8.0f}", flush=True)
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {value}: expected KEY=VALUE")
+        out[key.strip()] = val.strip()
+    return out
 
 
 def main() -> None:
@@ -253,11 +431,18 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="a few calls (a short check)")
     parser.add_argument("--scaling", action="store_true", help="1/10/50 calls and 1/10/60-minute calls")
+    parser.add_argument("--models", nargs="+", default=None, metavar="MODEL",
+                        help="the pipeline with each model: speed against detection, and a recommended default")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a TranscribeOptions field for the pipeline (e.g. customer_beam_size=1); repeatable")
+    parser.add_argument("--nightly-hours", type=float, default=100.0, help="audio hours a night (capacity table)")
+    parser.add_argument("--window-hours", type=float, default=8.0, help="hours the night's window lasts")
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10, 60])
     args = parser.parse_args()
+    overrides = _pairs(args.set)
     if args.scaling:
-        scaling(args.model, args.workers, args.counts, args.minutes, args.beam)
+        scaling(args.model, args.workers, args.counts, args.minutes, args.beam, overrides)
         return
     calls = labelled_calls()
     if args.quick:
@@ -266,7 +451,10 @@ def main() -> None:
     else:
         calls += generated_calls()
     workers, threads = parallelism(len(calls), args.workers)
-    compare(calls, args.model, workers, args.threads or threads, args.beam)
+    if args.models:
+        models(calls, args.models, workers, args.threads or threads, args.beam, overrides, args.nightly_hours, args.window_hours)
+        return
+    compare(calls, args.model, workers, args.threads or threads, args.beam, overrides, args.nightly_hours, args.window_hours)
 
 
 if __name__ == "__main__":

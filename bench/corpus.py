@@ -9,6 +9,9 @@
 - `generated_calls()`: talk-dense calls with holds, each three labelled calls back to back with a
   hold (tone melody on the agent's side, the customer silent) between them; unlabelled, for speed.
 - `scaling_calls()`: calls of 1, 10 and 60 minutes, and 1-minute calls for the count series.
+- `card_calls()`: short card payments where the customer reads out a test card number and a
+  security code (tests/data/pii_call.flac and espeak-ng variants: other voices, numbers, 8 kHz
+  telephone audio, "oh" for zero), for the redaction check of a decoding setting.
 
 Generated audio goes to a cache folder ($CALLQA_BENCH_CACHE, default ~/.cache/callqa/bench), never
 into git; it is written once and reused.
@@ -164,4 +167,64 @@ def one_minute_calls(count: int) -> list[BenchCall]:
                 audio = np.concatenate([audio, hold(60 - audio.shape[0] / RATE)])
             write_flac(target, audio)
         out.append(BenchCall(target.stem, str(target), "agent_left", None, "count"))
+    return out
+
+
+# --- spoken card numbers ------------------------------------------------------------------------
+
+CARD_CALL = ROOT / "tests" / "data" / "pii_call.flac"
+# (call id, card number (Luhn-valid test numbers), security code, the customer's words, voice, rate)
+CARD_SCRIPTS = (
+    ("card_4111_8k", "4111111111111111", "123", "Sure, it's four one one one, one one one one, one one one one, one one one one.",
+     "one two three", "en-us+m3", 8000),
+    ("card_5555_f", "5555555555554444", "909", "Okay. Five five five five, five five five five, five five five five, four four four four.",
+     "nine oh nine", "en+f3", 16000),
+    ("card_amex_8k", "378282246310005", "4417", "Yes, three seven eight two, eight two two four six three, one zero zero zero five.",
+     "four four one seven", "en-gb+m1", 8000),
+    ("card_6011_oh", "6011000990139424", "552", "It's six oh one one, oh oh oh nine, nine oh one three, nine four two four.",
+     "five five two", "en-us+f2", 16000),
+)
+
+
+def _spoken(text: str, voice: str, rate: int) -> np.ndarray:
+    """One turn by espeak-ng at `rate` (telephone 8 kHz is resampled back to 16 kHz), as int16."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "145", "-w", str(raw), text], check=True, capture_output=True)
+        subprocess.run(["sox", "-q", "-G", str(raw), "-r", str(rate), "-b", "16", "-c", "1", str(out)], check=True)
+        audio = read_stereo(out)[:, 0].astype(np.float32)
+    return (audio / (np.abs(audio).max() + 1) * 0.5 * 32767).astype(np.int16)
+
+
+def card_calls() -> list[BenchCall]:
+    """The card payment calls: the test suite's, and CARD_SCRIPTS generated once into the cache.
+    `labels` carries {"card": digits, "cvv": digits} (no scorecard labels)."""
+    out = []
+    if CARD_CALL.exists():
+        facts = json.loads(CARD_CALL.with_suffix(".json").read_text())
+        out.append(BenchCall("card_payment", str(CARD_CALL), "agent_left", {"card": facts["card"], "cvv": facts["cvv"]}, "cards"))
+    agent = "en-us+Annie"
+    for call_id, number, cvv, said, code, voice, rate in CARD_SCRIPTS:
+        target = cache_dir() / f"{call_id}.flac"
+        if not target.exists():
+            turns = [("agent", "Thank you for calling Northwind Energy, this is Sarah. How can I help?"),
+                     ("customer", "Hello, I want to pay my bill with my card."),
+                     ("agent", "Of course. Can I take the long number on the front of the card, please?"),
+                     ("customer", said),
+                     ("agent", "Thank you. And the security code on the back?"),
+                     ("customer", f"It's {code}."),
+                     ("agent", "Thank you, that payment has gone through. Anything else today?"),
+                     ("customer", "No, that's everything, thanks. Bye.")]
+            pieces, at = [], 0
+            for speaker, text in turns:
+                said_audio = _spoken(text, agent if speaker == "agent" else voice, rate)
+                pieces.append((speaker, at + RATE // 2, said_audio))
+                at += RATE // 2 + said_audio.size
+            stereo = np.zeros((at + RATE, 2), np.int16)
+            for speaker, start, piece in pieces:
+                stereo[start:start + piece.size, 0 if speaker == "agent" else 1] = piece
+            write_flac(target, stereo)
+        out.append(BenchCall(call_id, str(target), "agent_left", {"card": number, "cvv": cvv}, "cards"))
     return out

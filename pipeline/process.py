@@ -118,7 +118,7 @@ def process_call(
                 # Whisper decodes only the speech found above (VAD once, times true; see transcribe.py)
                 agent_utts, language = transcribe_channel(model, audio.agent, "agent", agent_decode, agent_spans)
                 decode = replace(decode, language=language)  # the customer speaks the agent's language
-                customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode, customer_spans)
+                customer_utts, _ = transcribe_channel(model, audio.customer, "customer", decode.for_customer(), customer_spans)
                 utterances = sorted(agent_utts + customer_utts, key=lambda u: u.start)
         # Swapped channels: the agent's opening heard on the customer's side (pure, on the text).
         swap = channels.swap_check(utterances) if audio.layout != "mono" and "outbound" not in meta.call_type.lower() else None
@@ -159,7 +159,8 @@ def _language(model, audio, spans, given, meta: CallMeta, scorecard, options: Pi
         detected, probability = None, 0.0
         given = given or defaults.get(meta.department) or ("en" if english_only(options.model) else None)
     else:
-        detected, probability = detect_language(model, audio.mixed if audio.layout == "mono" else audio.agent, spans)
+        detected, probability = detect_language(model, audio.mixed if audio.layout == "mono" else audio.agent, spans,
+                                                options.transcribe)
     return choose_language(given=given, detected=detected, probability=probability, department=meta.department,
                            defaults=defaults, fallback=fallback, model=options.model)
 

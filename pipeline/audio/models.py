@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import threading
 from pathlib import Path
 
 from pipeline.settings import DEFAULT_MODEL, apply_quiet_environment, downloads_allowed, model_cache_dir
@@ -121,10 +122,27 @@ def load_model(name_or_path: str = DEFAULT_MODEL, *, cpu_threads: int = 0, num_w
     from faster_whisper import WhisperModel
 
     resolved = resolve_model(name_or_path)
-    return WhisperModel(
+    whisper = WhisperModel(
         resolved,
         device="cpu",
         compute_type="int8",
         cpu_threads=cpu_threads,
         num_workers=num_workers,
     )
+    whisper.callqa_settings = (cpu_threads, num_workers)  # for companion()
+    return whisper
+
+
+_COMPANIONS: dict[tuple[str, int, int], object] = {}
+_COMPANIONS_LOCK = threading.Lock()
+
+
+def companion(model, name_or_path: str):
+    """The model `name_or_path`, loaded once per process beside `model` with its threads and
+    workers: a second model for one channel (`TranscribeOptions.customer_model`)."""
+    threads, workers = getattr(model, "callqa_settings", (0, 1))
+    key = (resolve_model(name_or_path), threads, workers)
+    with _COMPANIONS_LOCK:
+        if key not in _COMPANIONS:
+            _COMPANIONS[key] = load_model(name_or_path, cpu_threads=threads, num_workers=workers)
+        return _COMPANIONS[key]

@@ -20,7 +20,8 @@ Utterance times come from the first and last word, never from the segment.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -37,6 +38,15 @@ class TranscribeOptions:
     Attributes:
       language: ISO code ("en", "nb", "nl", ...); None lets Whisper detect it on the agent channel.
       beam_size: 5 is Whisper's default; 1 is about 30 % faster with the same key phrases on calls.
+      customer_beam_size: the beam on the customer's channel (`for_customer`); None: `beam_size`.
+        No default scorecard rule reads the customer's words (only when they speak, and the
+        swap check's opening cues); redaction does, so a change here is checked against spoken
+        card numbers (bench/bench.py prints the redaction check).
+      customer_model: a second, faster model for the customer's channel (e.g. "tiny.en"),
+        loaded once beside the call's model (`models.companion`); an English-only one is used
+        only on calls decoded in English. None: the call's model.
+      model: the model this channel is decoded with instead of the one passed (set by
+        `for_customer` from `customer_model`); None: the one passed.
       condition_on_previous_text: off, so one misheard phrase does not repeat through a call.
       max_gap_s: stretches of speech closer than this are decoded in one window, pauses and all
         (Whisper reads a turn better whole); a longer silence starts a new window, so no window
@@ -79,6 +89,22 @@ class TranscribeOptions:
     vocabulary: tuple[str, ...] = ()
     vocabulary_as: str = "initial_prompt"
     batch_size: int = 8
+    customer_beam_size: int | None = None
+    customer_model: str | None = None
+    model: str | None = None
+
+    def for_customer(self) -> "TranscribeOptions":
+        """These options as the customer's channel is decoded (`customer_beam_size`,
+        `customer_model`)."""
+        changes: dict = {}
+        if self.customer_beam_size is not None and self.customer_beam_size != self.beam_size:
+            changes["beam_size"] = self.customer_beam_size
+        if self.customer_model:
+            from pipeline.audio.language import english_only
+
+            if not english_only(self.customer_model) or (self.language or "").lower().startswith("en"):
+                changes["model"] = self.customer_model
+        return replace(self, **changes) if changes else self
 
 
 WINDOW_S = 30.0  # Whisper's window
@@ -101,6 +127,10 @@ def transcribe_channel(
         from pipeline.audio.activity import speech_spans
 
         spans = speech_spans(samples)
+    if options.model:
+        from pipeline.audio.models import companion
+
+        model = companion(model, options.model)
     spans = sorted(spans, key=lambda s: s.start)
     if not spans:
         return [], options.language
@@ -157,11 +187,16 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
             placed.append((at, region))
             at += piece.size
         clips.append({"start": first / SAMPLE_RATE, "end": at / SAMPLE_RATE})
-    audio, pipeline = np.concatenate(pieces), BatchedInferencePipeline(model)  # a light wrapper: one per call, thread-safe
+    audio = np.concatenate(pieces)
+    # the language-detection pass's encoder run over this first window, when it made one
+    encoded = _take_encoded(model)
+    pipeline = BatchedInferencePipeline(_ReusingEncoder(model, *encoded) if encoded else model)  # light: one per call
     hint = decoder_hint(options.vocabulary, options.vocabulary_as)
     # The batched pipeline gives an initial_prompt to every window: keep it to the first, as
-    # the sequential decoder does (hotwords go to every window either way).
-    parts = [(clips[:1], hint), (clips[1:], {})] if "initial_prompt" in hint else [(clips, hint)]
+    # the sequential decoder does (hotwords go to every window either way). The first window
+    # alone is also the one whose encoder output the detection pass may hand over.
+    rest = {} if "initial_prompt" in hint else hint
+    parts = [(clips[:1], hint), (clips[1:], rest)] if "initial_prompt" in hint or encoded else [(clips, hint)]
     segments = []
     for part, part_hint in parts:
         if not part:
@@ -237,12 +272,14 @@ def heard_probability(probability: float, no_speech_prob: float, max_no_speech_p
 
 def decode_regions(spans: Sequence[Span], duration_s: float, options: TranscribeOptions = TranscribeOptions()) -> list[Span]:
     """Group stretches of speech into decoding regions: neighbours closer than `max_gap_s` share
-    one while it stays under `max_region_s`; each region gets `lead_s` before and `tail_s` after,
-    within the call, and never reaches into the region before it."""
+    one while it stays, padding included, within `max_region_s`; each region gets `lead_s`
+    before and `tail_s` after, within the call, and never reaches into the region before it.
+    (A region of 31 s, 30 s of speech padded, went to the sequential decoder as two windows.)"""
     groups: list[list[Span]] = []
+    room = options.max_region_s - options.lead_s - options.tail_s  # padded, a region still fits in max_region_s
     for span in sorted(spans, key=lambda s: s.start):
         if groups and span.start - groups[-1][-1].end <= options.max_gap_s \
-                and span.end - groups[-1][0].start <= options.max_region_s:
+                and span.end - groups[-1][0].start <= room:
             groups[-1].append(span)
         else:
             groups.append([span])
@@ -339,12 +376,29 @@ def _utterance(speaker, words: list[Word]) -> Utterance:
 DETECT_S = 30.0  # Whisper identifies the language from one window of speech
 
 
-def detect_language(model, samples: np.ndarray, spans: Sequence[Span]) -> tuple[str | None, float]:
-    """Whisper's guess at the language of one party's speech and its probability: the first
-    `DETECT_S` seconds of speech (silence and hold music left out, so they cannot sway it).
-    (None, 0.0) when there is no speech or the model knows only English."""
+def detect_language(model, samples: np.ndarray, spans: Sequence[Span],
+                    options: TranscribeOptions = TranscribeOptions()) -> tuple[str | None, float]:
+    """Whisper's guess at the language of one party's speech and its probability, from one 30 s
+    window of speech (silence and hold music left out, so they cannot sway it). (None, 0.0) when
+    there is no speech or the model knows only English.
+
+    The window is the first one `transcribe_channel` will decode on this channel with `options`
+    (its first decoding regions, glued), so the encoder runs once for both: its output is kept
+    for this thread and the decoder takes it instead of encoding the same 30 s again (one
+    encoder pass of the call's five or so saved; measured in bench/bench.py). Without batched
+    decoding, the first `DETECT_S` seconds of speech, as before.
+    """
     if not spans or not getattr(model.model, "is_multilingual", False):
         return None, 0.0
+    spans = sorted(spans, key=lambda s: s.start)
+    first = _first_window(samples, spans, options) if options.batch_size > 0 else None
+    if first is not None:
+        features = _window_features(model, first)
+        output = model.encode(features)
+        language, probability = model.model.detect_language(output)[0][0]
+        with _ENCODED_LOCK:
+            _ENCODED[(id(model), threading.get_ident())] = (features, output)
+        return language[2:-2], float(probability)
     pieces, total = [], 0
     for span in spans:
         piece = samples[int(span.start * SAMPLE_RATE):int(span.end * SAMPLE_RATE)]
@@ -355,3 +409,48 @@ def detect_language(model, samples: np.ndarray, spans: Sequence[Span]) -> tuple[
     language, probability, _ = model.detect_language(np.concatenate(pieces), vad_filter=False)
     return language, float(probability)
 
+
+# --- one encoder run shared by language detection and the first decoding window -----------------
+
+_ENCODED: dict[tuple[int, int], tuple[np.ndarray, object]] = {}  # (model, thread) -> (features, encoder output)
+_ENCODED_LOCK = threading.Lock()
+
+
+def _first_window(samples: np.ndarray, spans: Sequence[Span], options: TranscribeOptions) -> np.ndarray | None:
+    """The audio of the first window `_decode_batched` glues for these spans, sample for sample
+    (faster-whisper cuts a clip at int(seconds * rate))."""
+    regions = [r for r in decode_regions(spans, len(samples) / SAMPLE_RATE, options) if r.duration <= WINDOW_S]
+    if not regions:
+        return None
+    glued = np.concatenate([samples[int(r.start * SAMPLE_RATE):int(r.end * SAMPLE_RATE)] for r in pack_windows(regions)[0]])
+    return glued[:int(glued.size / SAMPLE_RATE * SAMPLE_RATE)]
+
+
+def _window_features(model, audio: np.ndarray) -> np.ndarray:
+    """Log-mel features of one clip as `BatchedInferencePipeline` computes them (80 x 3000)."""
+    from faster_whisper.audio import pad_or_trim
+
+    return pad_or_trim(model.feature_extractor(audio)[..., :-1])
+
+
+def _take_encoded(model) -> tuple[np.ndarray, object] | None:
+    """This thread's kept detection run on `model`, once (a later call never sees a stale one)."""
+    with _ENCODED_LOCK:
+        return _ENCODED.pop((id(model), threading.get_ident()), None)
+
+
+class _ReusingEncoder:
+    """The model as `BatchedInferencePipeline` sees it, except that encoding exactly the kept
+    features (a batch of one) returns the kept encoder output instead of running again."""
+
+    def __init__(self, model, features: np.ndarray, output) -> None:
+        self._model, self._features, self._output = model, features, output
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def encode(self, features: np.ndarray):
+        output, self._output = self._output, None
+        if output is not None and features.shape == (1, *self._features.shape) and np.array_equal(features[0], self._features):
+            return output
+        return self._model.encode(features)

@@ -1,0 +1,111 @@
+"""Throughput levers of transcribe.py (issue 12): the customer's own beam, regions that fit a
+window padded, and the language-detection pass handing its encoder run to the first window.
+
+Span arithmetic and the hand-over are tested without a model; one test with Whisper base checks
+that the hand-over saves one encoder run and changes no word."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.audio import transcribe
+from pipeline.audio.transcribe import (
+    SAMPLE_RATE, TranscribeOptions, _first_window, _ReusingEncoder, _take_encoded, decode_regions, pack_windows,
+)
+from pipeline.records import Span
+
+REAL_CALL = Path(__file__).resolve().parent.parent / "data" / "samples" / "real_auto_repairs_40.flac"
+
+
+def test_the_customer_beam_applies_to_the_customer_channel_only():
+    options = TranscribeOptions(beam_size=5)
+    assert options.for_customer() is options  # unset: the same beam on both channels
+    greedy = TranscribeOptions(beam_size=5, customer_beam_size=1, max_gap_s=2.0)
+    assert greedy.for_customer().beam_size == 1 and greedy.beam_size == 5
+    assert greedy.for_customer().max_gap_s == 2.0  # nothing else changes
+
+
+def test_a_padded_region_still_fits_in_whisper_window():
+    spans = [Span(10 + i * 3.0, 10 + i * 3.0 + 2.5) for i in range(30)]  # 90 s of talk, 0.5 s pauses
+    options = TranscribeOptions(max_gap_s=2.0, max_region_s=30.0, lead_s=1.0, tail_s=0.3)
+    regions = decode_regions(spans, 200.0, options)
+    assert all(r.duration <= 30.0 for r in regions), regions  # none goes to the sequential decoder
+    assert all(any(r.start <= s.start and s.end <= r.end for r in regions) for s in spans)
+
+
+def test_the_detection_window_is_the_first_decoding_window_sample_for_sample():
+    samples = np.arange(60 * SAMPLE_RATE, dtype=np.float32)
+    spans = [Span(2.0, 6.5), Span(7.1, 12.0), Span(20.0, 33.0), Span(40.0, 45.0)]
+    options = TranscribeOptions(max_gap_s=2.0)
+    first = pack_windows([r for r in decode_regions(spans, 60.0, options) if r.duration <= 30])[0]
+    glued = np.concatenate([samples[int(r.start * SAMPLE_RATE):int(r.end * SAMPLE_RATE)] for r in first])
+    assert np.array_equal(_first_window(samples, spans, options), glued)
+    assert _first_window(samples, [Span(0.0, 45.0)], options) is None  # one long stretch: the old way
+
+
+class _Model:
+    def __init__(self):
+        self.encoded = 0
+
+    def encode(self, features):
+        self.encoded += 1
+        return ("fresh", features.shape)
+
+    feature_extractor = "the real model's"
+
+
+def test_the_kept_encoder_output_is_used_once_and_only_for_the_same_features():
+    model, features = _Model(), np.ones((80, 3000), np.float32)
+    reusing = _ReusingEncoder(model, features, "kept")
+    assert reusing.feature_extractor == "the real model's"  # everything else is the model's
+    assert reusing.encode(features[None]) == "kept" and model.encoded == 0
+    assert reusing.encode(features[None]) == ("fresh", (1, 80, 3000))  # once only
+    other = _ReusingEncoder(model, features, "kept")
+    assert other.encode(np.zeros((1, 80, 3000), np.float32))[0] == "fresh"  # other audio: encoded
+    assert other.encode(features[None])[0] == "fresh"  # and the kept one is dropped, never stale
+    batch = _ReusingEncoder(model, features, "kept")
+    assert batch.encode(np.stack([features, features]))[0] == "fresh"  # only a batch of one
+
+
+def test_a_kept_encoder_run_belongs_to_its_thread_and_is_taken_once():
+    model = _Model()
+    with transcribe._ENCODED_LOCK:
+        transcribe._ENCODED[(id(model), threading.get_ident())] = ("features", "output")
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(_take_encoded(model)))
+    worker.start()
+    worker.join()
+    assert seen == [None]  # another worker's call never gets it
+    assert _take_encoded(model) == ("features", "output")
+    assert _take_encoded(model) is None
+
+
+@pytest.fixture(scope="module")
+def base():
+    from pipeline.audio.models import load_model
+
+    return load_model("base", cpu_threads=2)
+
+
+def test_detection_hands_its_encoder_run_to_the_first_window_and_no_word_changes(base, monkeypatch):
+    from pipeline.audio import activity
+    from pipeline.audio.decode import load_call
+
+    agent = load_call(REAL_CALL, layout="agent_left").agent[:60 * SAMPLE_RATE]
+    spans = activity.speech_spans(agent)
+    options = TranscribeOptions(language="en", vocabulary=("Platinum Motors",))
+    runs = []
+    real_encode = type(base).encode
+    monkeypatch.setattr(type(base), "encode", lambda self, f: runs.append(1 if f.ndim == 2 else f.shape[0]) or real_encode(self, f))
+
+    plain, _ = transcribe.transcribe_channel(base, agent, "agent", options, spans)
+    without = sum(runs)
+    runs.clear()
+    language, probability = transcribe.detect_language(base, agent, spans, options)
+    shared, _ = transcribe.transcribe_channel(base, agent, "agent", options, spans)
+    assert (language, sum(runs)) == ("en", without)  # detection and decoding: as many runs as decoding alone
+    assert probability > 0.6
+    assert [(w.text, w.start, w.end) for u in shared for w in u.words] == [(w.text, w.start, w.end) for u in plain for w in u.words]
