@@ -15,7 +15,8 @@ the customer at the close. Every AIDET and hold item is labelled `pass`; the car
 (4532 0151 1283 0366, Luhn-valid) must be gone from the database.
 
 The calls are placed and mixed with data/make_samples.py's helpers (agent left, customer
-right, noise at -60 dBFS) and written as 16 kHz MP3 at 32 kbit/s to keep the folder small.
+right, noise at -60 dBFS) and written as 16 kHz MP3 at 32 kbit/s (a language's own `bitrate`
+where given) to keep the folder small.
 manifest.csv carries each call's language, since detection on espeak's voices is poor
 (../shared/STACK.md); labels.json the script and the expected items.
 """
@@ -68,16 +69,18 @@ SCRIPTS: dict[str, dict] = {
     ]),
     # espeak's Finnish voice blurs v and d (Whisper base hears "Symmää suomentaa" for "Hyvää
     # huomenta", "moin" for "voin", "ottamisesta" for "odottamisesta"): the agent says what agents
-    # also say and the voice renders clearly ("kiitos, kun olitte linjalla"), in the deeper m7
-    # variant at 135 words a minute, which Whisper base hears best of espeak's variants
-    "fi": dict(agent_name="Aino", agent_voice=("fi+m7", 135, 50), turns=[
-        ("agent", "Hei, tervetuloa Revontuli Energiaan, nimeni on Aino. Miten voin auttaa?"),
+    # also say and the voice renders clearly ("Revontuli Energia. Nimeni on Aino", "laitan teille
+    # kuitin"), in the deeper m7 variant at 135 words a minute and pitch 40, which Whisper base
+    # hears best of espeak's variants, kept at 48 kbit/s (about 520 kB; at 32k it heard
+    # "remontulien epiää" for the company)
+    "fi": dict(agent_name="Aino", agent_voice=("fi+m7", 135, 40), bitrate="48k", turns=[
+        ("agent", "Hei, Revontuli Energia. Nimeni on Aino, miten voin auttaa?"),
         ("customer", "Hei, haluaisin maksaa laskuni kortilla."),
         ("agent", "Onnistuu. Se kestää noin pari minuuttia. Saisinko kortin numeron?"),
         ("customer", "neljä viisi kolme kaksi, nolla yksi viisi yksi, yksi kaksi kahdeksan kolme, nolla kolme kuusi kuusi."),
         ("agent", "Kiitos. Hetki, tarkistan maksun."),
         "hold",
-        ("agent", "Kiitos, kun olitte linjalla. Maksu on nyt kirjattu. Laitan teille kuitin sähköpostiin."),
+        ("agent", "Kiitos paljon, kun olitte linjalla. Maksu on nyt kirjattu. Laitan teille kuitin sähköpostiin."),
         ("customer", "Hienoa, kiitos paljon."),
         ("agent", "Voinko auttaa vielä jossain muussa?"),
         ("customer", "Ei, se oli siinä."),
@@ -129,7 +132,7 @@ def make(language: str, tmp: Path) -> dict:
     noisy = [tracks[side] + rng.normal(0, db(NOISE_DBFS), len(tracks[side])).astype(np.float32)
              for side in ("agent", "customer")]
     path = OUT / f"{call['call_id']}.mp3"
-    to_segment(noisy, call["sr"]).export(str(path), format="mp3", bitrate="32k")
+    to_segment(noisy, call["sr"]).export(str(path), format="mp3", bitrate=SCRIPTS[language].get("bitrate", "32k"))
     return {"call_id": call["call_id"], "file": path.name, "language": language,
             "agent_name": SCRIPTS[language]["agent_name"], "card": CARD, "script": script,
             "expected_items": EXPECTED, "expected_holds": holds, "duration_s": round(duration, 3),

@@ -90,10 +90,12 @@ def multilingual_store(tmp_path_factory, prefect_harness):
 # - nb: "Nå må vi velkommen til Nåblusei" for "God morgen, velkommen til Nordlys Energi", no name
 #   ("du takker med Ingrid"), "Takk for hva du mentet" for "Takk for at du ventet".
 # - fi: espeak's Finnish v, d and g blur ("Symmää suomentaa", "moin", "ottamisesta"). The call
-#   now says what agents also say in words the voice renders ("nimeni on Aino", "kiitos, kun
-#   olitte linjalla", "laitan teille kuitin"): 8 of the 9 items are found on this recording as
-#   is, on one thread, and at -3, -1 and +1 dB; the company still is not ("remontuli
-#   energiraan", g heard as r), and a new rendering (sox's dither) can lose one more item.
+#   now says what agents also say in words the voice renders ("Hei, Revontuli Energia. Nimeni on
+#   Aino"), in a deeper voice at 48 kbit/s: the greeting, name, company, duration, hold announced
+#   and closing thanks are found as is, on one thread and at -3, -1 and +1 dB; the thanks for
+#   holding is not ("kun oli pelinjalla" for "kun olitte linjalla"), nor, as is, the explanation
+#   ("laitampeile" for "laitan teille"). (It used to pass on "hyvää", which stemmed like
+#   "hyvitämme": fixed in the pack.)
 # - lv: most words misheard ("Lampiai, laipi lūtam" for "Labdien, laipni lūdzam").
 # - ms: "saya" heard as "Sayah", "sebentar" as "sementar", and decoding loops ("terlap terlap
 #   ...") after the hold that swallow the rest of the agent's turns.
