@@ -179,6 +179,7 @@ POSITIVE = {
         (AIDET, "explanation", "Otamme teihin yhteyttä ensi viikolla."),
         (AIDET, "explanation", "Maksu on nyt hyväksytty."),
         (AIDET, "explanation", "Soitan teille huomenna uudelleen."),
+        (AIDET, "explanation", "Maksu meni läpi."),
         (AIDET, "thank_you", "Kiitos soitosta ja hyvää päivänjatkoa."),
         (AIDET, "thank_you", "Kiitoksia paljon, kuulemiin."),
         (AIDET, "thank_you", "Kiitän teitä ja mukavaa viikonloppua."),
