@@ -459,7 +459,8 @@ def tts(text: str, voice: tuple[str, int, int], sr: int, tmp: Path) -> np.ndarra
     raw, res = tmp / "tts_raw.wav", tmp / "tts_res.wav"
     subprocess.run(["espeak-ng", "-v", name, "-s", str(speed), "-p", str(pitch),
                     "-w", str(raw), text], check=True)
-    subprocess.run(["sox", "-q", "-G", str(raw), "-r", str(sr), "-b", "16", "-c", "1", str(res)],
+    # -D: no dither, so the same script renders the same samples every time (sox dithers by default)
+    subprocess.run(["sox", "-q", "-G", "-D", str(raw), "-r", str(sr), "-b", "16", "-c", "1", str(res)],
                    check=True)
     x, got_sr = _read_wav(res)
     assert got_sr == sr
