@@ -31,8 +31,8 @@ redaction check: spoken card payments (`corpus.card_calls`: customers reading te
 numbers and security codes) through the pipeline as set, and with beam 5 on both channels, and
 the baseline's words through the same redaction: no card number may survive.
 
-`--models tiny.en base` runs the pipeline alone with each model that installs offline, on the
-same calls: speed (audio-s per wall-s and per CPU-s) against detection agreement and F1 on the
+`--models tiny.en base base+tiny.en` runs the pipeline alone with each model that installs
+offline ("base+tiny.en": base, tiny.en on the customer's channel), on the labelled calls: speed (audio-s per wall-s and per CPU-s) against detection agreement and F1 on the
 labels, the workers the nightly volume needs, and the recommended default (the most accurate;
 of equals the faster; an English-only model only where every call is English). `--scaling` runs the pipeline on 1, 10 and 50 one-minute calls and on one
 call of 1, 10 and 60 minutes, each in its own process: wall time per audio minute and peak memory.
@@ -373,8 +373,11 @@ def models(calls: list[BenchCall], names: list[str], workers: int, threads: int,
           f"{'agreement':>16s} {'F1':>6s} {'workers for ' + format(nightly_h, 'g') + ' h':>16s}")
     results = {}
     for name in names:
+        # "base+tiny.en": base, with tiny.en on the customer's channel (TranscribeOptions.customer_model)
+        model, _, customer = name.partition("+")
+        mine = {**(overrides or {}), **({"customer_model": customer} if customer else {})}
         try:
-            r = _in_child(run_pipeline, [asdict(c) for c in calls], name, workers, threads, beam, overrides)
+            r = _in_child(run_pipeline, [asdict(c) for c in calls], model, workers, threads, beam, mine)
         except Exception as exc:  # a model that is not installed: say so, go on
             print(f"{name:10s} not run: {type(exc).__name__}: {exc}")
             continue
@@ -388,14 +391,15 @@ def models(calls: list[BenchCall], names: list[str], workers: int, threads: int,
         from pipeline.audio.language import english_only
 
         best = max(results, key=lambda m: (results[m][0], results[m][1], results[m][2]))
+        english = lambda m: english_only(m.partition("+")[0])  # noqa: E731  (base+tiny.en: base where not English)
         print(f"\nrecommended default: {best}: the most detection agreement on the labels"
               f"{' (of equals, the faster)' if sum(r[0] == results[best][0] for r in results.values()) > 1 else ''}; "
-              + ("English only: the default only where every call is English" if english_only(best) else
+              + ("English only: the default only where every call is English" if english(best) else
                  "multilingual: calls in every scorecard language"))
         for name, (equal, f1, speed) in results.items():
             if name != best:
                 print(f"  {name}: {speed / results[best][2]:.2f}x its speed, {equal - results[best][0]:+d} items agreeing, "
-                      f"F1 {f1 - results[best][1]:+.3f}" + (" (English only)" if english_only(name) else ""))
+                      f"F1 {f1 - results[best][1]:+.3f}" + (" (English only)" if english(name) else ""))
 
 
 def scaling(model: str, workers: int | None, counts: list[int], minutes: list[float], beam: int,
@@ -451,7 +455,8 @@ def main() -> None:
     else:
         calls += generated_calls()
     workers, threads = parallelism(len(calls), args.workers)
-    if args.models:
+    if args.models:  # speed against the labels: the labelled calls only
+        calls = [c for c in calls if c.labels]
         models(calls, args.models, workers, args.threads or threads, args.beam, overrides, args.nightly_hours, args.window_hours)
         return
     compare(calls, args.model, workers, args.threads or threads, args.beam, overrides, args.nightly_hours, args.window_hours)

@@ -21,11 +21,21 @@ REAL_CALL = Path(__file__).resolve().parent.parent / "data" / "samples" / "real_
 
 
 def test_the_customer_beam_applies_to_the_customer_channel_only():
-    options = TranscribeOptions(beam_size=5)
+    options = TranscribeOptions(beam_size=5, customer_beam_size=None)
     assert options.for_customer() is options  # unset: the same beam on both channels
-    greedy = TranscribeOptions(beam_size=5, customer_beam_size=1, max_gap_s=2.0)
+    greedy = TranscribeOptions(beam_size=5, max_gap_s=3.0)
+    assert greedy.customer_beam_size == 1  # the default: greedy on the customer's channel
     assert greedy.for_customer().beam_size == 1 and greedy.beam_size == 5
-    assert greedy.for_customer().max_gap_s == 2.0  # nothing else changes
+    assert greedy.for_customer().max_gap_s == 3.0  # nothing else changes
+
+
+def test_an_english_only_customer_model_only_on_calls_in_english():
+    options = TranscribeOptions(customer_model="tiny.en")
+    assert options.model is None  # the agent's channel: the call's model
+    assert TranscribeOptions(language="en", customer_model="tiny.en").for_customer().model == "tiny.en"
+    assert TranscribeOptions(language="no", customer_model="tiny.en").for_customer().model is None
+    assert TranscribeOptions(language=None, customer_model="tiny.en").for_customer().model is None
+    assert TranscribeOptions(language="no", customer_model="base").for_customer().model == "base"
 
 
 def test_a_padded_region_still_fits_in_whisper_window():
