@@ -73,6 +73,21 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _count_encoder_runs() -> dict[str, int]:
+    """Count Whisper's encoder runs (one per 30 s window, whatever it holds) in this process: the
+    work that does not move with the machine's load."""
+    from faster_whisper import WhisperModel
+
+    counts, encode = {"windows": 0}, WhisperModel.encode
+
+    def counted(self, features):
+        counts["windows"] += 1 if features.ndim == 2 else features.shape[0]
+        return encode(self, features)
+
+    WhisperModel.encode = counted
+    return counts
+
+
 def _in_child(target, *args):
     """Run one measurement in a fresh spawned process: nothing inherited, peaks kept apart."""
     with mp.get_context("spawn").Pool(1) as pool:
@@ -88,6 +103,7 @@ def run_baseline(calls: list[dict], model: str, workers: int, threads: int, beam
     from pipeline.audio.models import resolve_model
     from pipeline.records import Word
 
+    encoder = _count_encoder_runs()
     whisper = WhisperModel(resolve_model(model), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers)
 
     def one(call: dict):
@@ -106,7 +122,8 @@ def run_baseline(calls: list[dict], model: str, workers: int, threads: int, beam
         done = list(pool.map(one, calls))
     wall, cpu = time.perf_counter() - started, _cpu_s() - cpu
     outcomes = _score_words(done)
-    return {"audio_s": sum(d[1] for d in done), "wall_s": wall, "cpu_s": cpu, "peak_mb": _peak_mb(), "outcomes": outcomes}
+    return {"audio_s": sum(d[1] for d in done), "wall_s": wall, "cpu_s": cpu, "peak_mb": _peak_mb(), "outcomes": outcomes,
+            "windows": encoder["windows"]}
 
 
 def _score_words(done) -> dict:
@@ -168,6 +185,7 @@ def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam
     from pipeline.store.database import Store
     from pipeline.store.writes import save_call
 
+    encoder = _count_encoder_runs()
     whisper = load_model(model, cpu_threads=threads, num_workers=workers)
     card = load_scorecard()
     detector, redactor = Detector(card), Redactor()
@@ -204,7 +222,7 @@ def run_pipeline(calls: list[dict], model: str, workers: int, threads: int, beam
         stages["score"] -= detect
     ok = [r for r in results if not r.error]
     return {"audio_s": sum(r.metrics.duration_s for r in ok), "wall_s": wall, "cpu_s": cpu, "peak_mb": _peak_mb(), "stages": stages,
-            "options": repr(options.transcribe),
+            "options": repr(options.transcribe), "windows": encoder["windows"],
             "outcomes": {r.meta.call_id: {i.item_id: i.outcome for i in r.score.items} for r in ok},
             "failed": [r.meta.call_id for r in results if r.error]}
 
@@ -331,6 +349,8 @@ def compare(calls: list[BenchCall], model: str, workers: int, threads: int, beam
         speed, per_cpu = r["audio_s"] / r["wall_s"], r["audio_s"] / r["cpu_s"]
         print(f"{name:52s} {r['audio_s']:7.0f} {r['wall_s']:7.1f} {speed:14.1f} {speed / base_speed:5.2f}x "
               f"{r['cpu_s']:7.1f} {per_cpu:13.1f} {per_cpu / base_cpu:5.2f}x {r['peak_mb']:7.0f}")
+    print(f"Whisper encoder runs (30 s windows, language detection included): baseline {base['windows']}, "
+          f"pipeline {pipe['windows']} ({pipe['windows'] / max(base['windows'], 1):.2f}x)")
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {cpu_cores()} core(s) "
           "(over the core count: the machine was shared and wall times are noisy; CPU time is steadier)")
     if pipe["failed"]:
