@@ -389,7 +389,7 @@ def models(calls: list[BenchCall], names: list[str], workers: int, threads: int,
     labelled = [c for c in calls if c.labels]
     print(f"models: the pipeline alone on {len(calls)} stereo calls ({len(labelled)} labelled), beam {beam}, "
           f"{workers} call(s) at once x {threads} thread(s), {cpu_cores()} core(s); each model in a fresh process\n")
-    print(f"{'model':10s} {'audio s':>7s} {'wall s':>7s} {'audio-s/wall-s':>14s} {'audio-s/CPU-s':>13s} {'peak MB':>7s} "
+    print(f"{'model':13s} {'audio s':>7s} {'wall s':>7s} {'audio-s/wall-s':>14s} {'audio-s/CPU-s':>13s} {'peak MB':>7s} "
           f"{'agreement':>16s} {'F1':>6s} {'workers for ' + format(nightly_h, 'g') + ' h':>16s}")
     results = {}
     for name in names:
@@ -399,12 +399,12 @@ def models(calls: list[BenchCall], names: list[str], workers: int, threads: int,
         try:
             r = _in_child(run_pipeline, [asdict(c) for c in calls], model, workers, threads, beam, mine)
         except Exception as exc:  # a model that is not installed: say so, go on
-            print(f"{name:10s} not run: {type(exc).__name__}: {exc}")
+            print(f"{name:13s} not run: {type(exc).__name__}: {exc}")
             continue
         equal, n, _ = _agreement(r["outcomes"], labelled)
         f1, speed = _f1(r["outcomes"], labelled) or 0.0, r["audio_s"] / r["wall_s"]
         results[name] = (equal, f1, speed)
-        print(f"{name:10s} {r['audio_s']:7.0f} {r['wall_s']:7.1f} {speed:14.1f} {r['audio_s'] / r['cpu_s']:13.1f} "
+        print(f"{name:13s} {r['audio_s']:7.0f} {r['wall_s']:7.1f} {speed:14.1f} {r['audio_s'] / r['cpu_s']:13.1f} "
               f"{r['peak_mb']:7.0f} {equal:>5d}/{n:<4d}{100 * equal / max(n, 1):5.1f} % {f1:6.3f} "
               f"{math.ceil(nightly_h / window_h / speed):>16d}", flush=True)
     if results:
