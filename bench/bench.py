@@ -423,18 +423,21 @@ def models(calls: list[BenchCall], names: list[str], workers: int, threads: int,
 
 
 def scaling(model: str, workers: int | None, counts: list[int], minutes: list[float], beam: int,
-            overrides: dict[str, str] | None = None) -> None:
+            overrides: dict[str, str] | None = None, nightly_h: float = 100.0, window_h: float = 8.0) -> None:
     print(f"linear cost: the pipeline alone (model {model}, beam {beam}), each run in its own process\n")
     print(f"{'run':22s} {'calls':>5s} {'audio min':>9s} {'wall s':>8s} {'wall s per audio min':>21s} "
           f"{'CPU s per audio min':>20s} {'peak MB':>8s}")
     series = [(f"{n} one-minute call(s)", one_minute_calls(n)) for n in counts]
     series += [(f"one {m:g}-minute call", [call_of_length(m)]) for m in minutes]
+    rates = []
     for name, calls in series:
         w, t = parallelism(len(calls), workers)
         r = _in_child(run_pipeline, [asdict(c) for c in calls], model, w, t, beam, overrides)
         minutes = r["audio_s"] / 60 or 1
         print(f"{name:22s} {len(calls):5d} {minutes:9.1f} {r['wall_s']:8.1f} {r['wall_s'] / minutes:21.2f} "
               f"{r['cpu_s'] / minutes:20.2f} {r['peak_mb']:8.0f}", flush=True)
+        rates.append((f"{name}, {w} at once, measured wall", r["audio_s"] / r["wall_s"]))
+    capacity(rates, nightly_h, window_h)
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
@@ -466,7 +469,7 @@ def main() -> None:
     args = parser.parse_args()
     overrides = _pairs(args.set)
     if args.scaling:
-        scaling(args.model, args.workers, args.counts, args.minutes, args.beam, overrides)
+        scaling(args.model, args.workers, args.counts, args.minutes, args.beam, overrides, args.nightly_hours, args.window_hours)
         return
     calls = labelled_calls()
     if args.quick:
