@@ -27,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.records import Span, Utterance, Word
+from pipeline.audio.repeats import loops, without_loops
 
 SAMPLE_RATE = 16_000
 
@@ -145,15 +146,34 @@ def transcribe_channel(
     if not spans:
         return [], options.language
     duration = len(samples) / SAMPLE_RATE
-    words, language = _decode(model, samples, decode_regions(spans, duration, options), options, options.language)
+    regions = decode_regions(spans, duration, options)
+    words, language = _decode(model, samples, regions, options, options.language)
+    looped = looped_regions(regions, words)
+    if looped and options.batch_size > 0:  # the batched decoder has no guard against loops: these
+        # stretches once more with the sequential decoder, which decodes a window that compresses
+        # too well again at a higher temperature (faster-whisper's fallback)
+        again, _ = _decode_in_place(model, samples, looped, options, language)
+        words = sorted([w for w in words if not _within(w, looped)] + [w for w in again if _within(w, looped)],
+                       key=lambda w: w.start)
     missed = uncovered(spans, words, options.speech_slack_s)
     if missed:  # a stretch Whisper skipped in its window: once more, on its own
         alone = [_padded(s, duration, options.lead_s, options.tail_s) for s in missed]
         more, _ = _decode(model, samples, alone, options, language, pack=False)
         more = spoken_words(more, missed, options.speech_slack_s)  # not the neighbours' words again
         words = sorted(words + more, key=lambda w: w.start)
-    words = spoken_words(words, spans, options.speech_slack_s)
+    words = without_loops(spoken_words(words, spans, options.speech_slack_s))  # what is left of a loop: once, unsure
     return [_utterance(speaker, run) for run in split_at_pauses(words)], language
+
+
+def looped_regions(regions: Sequence[Span], words: Sequence[Word]) -> list[Span]:
+    """The decoded regions in which Whisper fell into a repetition loop (`repeats.loops`)."""
+    stretches = [Span(words[a].start, words[b - 1].end) for a, b, _ in loops(words)]
+    return [r for r in regions if any(r.start <= s.end and s.start <= r.end for s in stretches)]
+
+
+def _within(word: Word, regions: Sequence[Span]) -> bool:
+    middle = (word.start + word.end) / 2
+    return any(r.start <= middle <= r.end for r in regions)
 
 
 def _decode(model, samples: np.ndarray, regions: Sequence[Span], options: TranscribeOptions,
