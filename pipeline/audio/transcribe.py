@@ -47,8 +47,9 @@ class TranscribeOptions:
       customer_model: a second, faster model for the customer's channel, e.g. "tiny.en" (loaded
         once beside the call's model, `models.companion`; an English-only one only on calls
         decoded in English). None (the default): the call's model. Measured with base for the
-        agent: 17-22 % less CPU than greedy base on the customer, the same agreement with the
-        labels on 31 calls, and no card number left in the five card payments, but tiny.en
+        agent: 12-17 % less CPU than greedy base on the customer, the same agreement with the
+        labels on 41 calls (293 of 321 items), no card number left in the five card payments
+        (bench/bench.py --set customer_model=tiny.en; --models ... base+tiny.en), but tiny.en
         heard one customer's "five five five five ..." as "fine, fine, ..." (not redacted, not
         a number either), its customer transcripts read worse for reviewers, and on a call
         found swapped (agent on the customer's line) the agent's words would be tiny.en's. An
@@ -60,8 +61,9 @@ class TranscribeOptions:
         silence starts a new region, so no region spans a stretch where the party only listens.
         Neighbouring regions still share a window when they fit (`batch_size`), glued with their
         lead-in and tail, so a turn is read whole with its longer pauses cut to about a second.
-        2 s (was 5): 17 % fewer encoder windows on the bench corpus (295 -> 244), 10 % less CPU
-        on 31 labelled calls at the same agreement with the labels (216 against 217 of 231).
+        2 s (was 5): 17 % fewer encoder windows on the bench corpus (295 -> 244); with greedy
+        customers, 2-16 % less CPU on three samples of 12-17 labelled calls and as much or more
+        agreement with the labels (293 against 288 of 321 items).
       max_region_s: a decoding region grows by whole stretches of speech up to this length
         (Whisper's 30 s window); one longer stretch is windowed by faster-whisper inside it.
       lead_s: audio kept before each region: Whisper hears a turn's first words better with a
