@@ -245,9 +245,10 @@ def run_cards(calls: list[dict], model: str, threads: int, beam: int, overrides:
 
     whisper, card, redactor = load_model(model, cpu_threads=threads), load_scorecard(), Redactor()
     chosen = _transcribe_options(beam, overrides)
-    careful = replace(_transcribe_options(beam, {k: v for k, v in (overrides or {}).items() if "beam" not in k}),
-                      customer_beam_size=None)
-    sides = {"pipeline": chosen} if chosen == careful else {"pipeline": chosen, f"pipeline, beam {beam} both": careful}
+    careful = replace(_transcribe_options(beam, {k: v for k, v in (overrides or {}).items()
+                                                 if "beam" not in k and not k.startswith("customer")}),
+                      customer_beam_size=None, customer_model=None)  # base, beam 5, on both channels
+    sides = {"pipeline": chosen} if chosen == careful else {"pipeline": chosen, f"pipeline, {model} beam {beam} both": careful}
 
     def leaks(utterances, facts) -> tuple[bool, bool, int, str]:
         texts = [u.text for u in utterances] + [" ".join(w.text for w in u.words) for u in utterances]
@@ -286,10 +287,10 @@ def _print_cards(rows: list[dict]) -> bool:
     sides = list(dict.fromkeys(r["side"] for r in rows))
     print(f"\nredaction of spoken card numbers ({len(calls)} card payments, corpus.card_calls): "
           "card / security code left in the words (must be none), [CARD] redactions")
-    print(f"  {'side':24s} {'card numbers left':>17s} {'codes left':>10s} {'[CARD]':>6s}")
+    print(f"  {'side':28s} {'card numbers left':>17s} {'codes left':>10s} {'[CARD]':>6s}")
     for side in sides:
         mine = [r for r in rows if r["side"] == side]
-        print(f"  {side:24s} {sum(r['card_left'] for r in mine):>9d} of {len(mine):<5d} {sum(r['cvv_left'] for r in mine):>4d} of {len(mine):<3d}"
+        print(f"  {side:28s} {sum(r['card_left'] for r in mine):>9d} of {len(mine):<5d} {sum(r['cvv_left'] for r in mine):>4d} of {len(mine):<3d}"
               f" {sum(r['cards'] for r in mine):>6d}")
     for r in rows:
         if r["card_left"] or r["cvv_left"] or r["error"]:
