@@ -2,9 +2,9 @@
 parallelism, same audio, back to back.
 
     .venv/bin/python bench/bench.py              # the full corpus: about 2 hours of stereo calls
-    .venv/bin/python bench/bench.py --quick      # a few calls: a check in a minute or two
+    .venv/bin/python bench/bench.py --quick      # a few calls: a check in two or three minutes
     .venv/bin/python bench/bench.py --scaling [--model tiny.en]   # linear cost and flat memory
-    .venv/bin/python bench/bench.py --models tiny.en base         # speed against detection, per model
+    .venv/bin/python bench/bench.py --models tiny.en base base+tiny.en   # speed against detection
     options: --model base  --workers N  --threads T  --beam 5  --set customer_beam_size=1 (any
              TranscribeOptions field, the pipeline only)  --nightly-hours 100 --window-hours 8
 
@@ -32,10 +32,15 @@ numbers and security codes) through the pipeline as set, and with beam 5 on both
 the baseline's words through the same redaction: no card number may survive.
 
 `--models tiny.en base base+tiny.en` runs the pipeline alone with each model that installs
-offline ("base+tiny.en": base, tiny.en on the customer's channel), on the labelled calls: speed (audio-s per wall-s and per CPU-s) against detection agreement and F1 on the
-labels, the workers the nightly volume needs, and the recommended default (the most accurate;
-of equals the faster; an English-only model only where every call is English). `--scaling` runs the pipeline on 1, 10 and 50 one-minute calls and on one
-call of 1, 10 and 60 minutes, each in its own process: wall time per audio minute and peak memory.
+offline ("base+tiny.en": base, tiny.en on the customer's channel), on the labelled calls: speed
+(audio-s per wall-s and per CPU-s) against detection agreement and F1 on the labels, the workers
+the nightly volume needs, and the recommended default (the most accurate; of equals the faster;
+an English-only model only where every call is English). `--scaling` runs the pipeline on 1, 10
+and 50 one-minute calls and on one call of 1, 10 and 60 minutes, each in its own process: wall
+time per audio minute, peak memory, and the capacity each rate gives.
+
+Both sides' Whisper encoder runs (one per 30 s window, language detection included) are counted:
+the work that does not move with a shared machine's load.
 """
 from __future__ import annotations
 
