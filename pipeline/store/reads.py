@@ -61,7 +61,7 @@ def transcribed_calls(store: Store, since: Optional[datetime] = None) -> list[di
         params.append(since)
     with store.connect(read_only=True) as con:
         calls = con.execute(
-            f"SELECT call_id, language, duration_s, department, queue, call_type, agent_name, "
+            f"SELECT call_id, coalesce(language, '') AS language, duration_s, department, queue, call_type, coalesce(agent_name, '') AS agent_name, "
             f"coalesce(recording_flags, []) AS recording_flags FROM calls c WHERE {where} ORDER BY call_id",
             params,
         ).df()
