@@ -37,11 +37,10 @@ from pipeline.batch import CallSummary, plan_batch, summary_markdown
 from pipeline.scoring.detect import Detector
 from pipeline.audio.models import load_model
 from pipeline.process import PipelineOptions, process_call
-from pipeline.records import CallMeta
+from pipeline.records import CallMeta, CallResult
 from pipeline.privacy.redact import Redactor
 from pipeline.store.retention import apply_retention
 from pipeline.scoring.scorecard import DEFAULT_SCORECARD, load_scorecard
-from pipeline.records import CallResult
 from pipeline.settings import DEFAULT_MODEL, cpu_cores, default_db, default_workers, parallelism
 from pipeline.store.database import Store
 from pipeline.store.writes import clear_unfinished, load_staged, save_call
