@@ -258,25 +258,35 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
 
 def _decode_in_place(model, samples: np.ndarray, regions: Sequence[Span], options: TranscribeOptions,
                      language: str | None) -> tuple[list[Word], str]:
-    """faster-whisper over `regions`, one window after another, in the recording's own time."""
-    segments, info = model.transcribe(
-        samples,
-        language=language,
-        beam_size=options.beam_size,
-        vad_filter=False,
-        clip_timestamps=[t for r in regions for t in (round(r.start, 3), round(r.end, 3))],
-        word_timestamps=True,
-        condition_on_previous_text=options.condition_on_previous_text,
-        **decoder_hint(options.vocabulary, options.vocabulary_as),
-    )
-    words = [
-        Word(w.word.strip(), round(float(w.start), 2), round(float(w.end), 2),
-             heard_probability(float(w.probability), segment.no_speech_prob, options.max_no_speech_prob))
-        for segment in segments
-        for w in (segment.words or [])
-        if w.word.strip()
-    ]
-    return words, info.language
+    """faster-whisper over `regions`, one window after another, in the recording's own time.
+
+    Each region is decoded from its own slice of the channel: faster-whisper computes the
+    features of all the audio it is given, and a whole hour-long channel's (clip_timestamps or
+    not) took 3 GB more than the call itself. An initial_prompt goes with the first region only,
+    as the sequential decoder gives it to its first window; hotwords go with every one."""
+    hint = decoder_hint(options.vocabulary, options.vocabulary_as)
+    words: list[Word] = []
+    for i, region in enumerate(regions):
+        first = int(region.start * SAMPLE_RATE)
+        segments, info = model.transcribe(
+            samples[first:int(region.end * SAMPLE_RATE)],
+            language=language,
+            beam_size=options.beam_size,
+            vad_filter=False,
+            word_timestamps=True,
+            condition_on_previous_text=options.condition_on_previous_text,
+            **(hint if i == 0 or "initial_prompt" not in hint else {}),
+        )
+        shift = first / SAMPLE_RATE
+        words += [
+            Word(w.word.strip(), round(float(w.start) + shift, 2), round(float(w.end) + shift, 2),
+                 heard_probability(float(w.probability), segment.no_speech_prob, options.max_no_speech_prob))
+            for segment in segments
+            for w in (segment.words or [])
+            if w.word.strip()
+        ]
+        language = language or info.language  # detected once, on the first region
+    return words, language
 
 
 def decoder_hint(vocabulary: Sequence[str], how: str = "initial_prompt") -> dict[str, str]:
