@@ -119,3 +119,26 @@ def test_detection_hands_its_encoder_run_to_the_first_window_and_no_word_changes
     assert (language, sum(runs)) == ("en", without)  # detection and decoding: as many runs as decoding alone
     assert probability > 0.6
     assert [(w.text, w.start, w.end) for u in shared for w in u.words] == [(w.text, w.start, w.end) for u in plain for w in u.words]
+
+
+def test_in_place_decoding_reads_each_region_from_its_own_slice_in_the_recording_time(monkeypatch):
+    """The sequential decoder (regions over 30 s, repetition loops) is given one region's audio at
+    a time, never the whole channel (whose log-mel features alone took 2.5 GB for 60 minutes),
+    and its words come back in the recording's time; the hint goes to the first region only."""
+    from pipeline.audio.models import load_model
+
+    tiny = load_model("tiny.en", cpu_threads=2)
+    agent = __import__("pipeline.audio.decode", fromlist=["load_call"]).load_call(REAL_CALL, layout="agent_left").agent
+    from pipeline.audio import activity
+
+    spans = activity.speech_spans(agent[:90 * SAMPLE_RATE])
+    regions = decode_regions(spans, 90.0, TranscribeOptions())[:3]
+    given = []
+    real_transcribe = type(tiny).transcribe
+    monkeypatch.setattr(type(tiny), "transcribe",
+                        lambda self, audio, **kw: given.append((audio.size, "initial_prompt" in kw)) or real_transcribe(self, audio, **kw))
+    words, language = transcribe._decode_in_place(tiny, agent, regions, TranscribeOptions(vocabulary=("Platinum Motors",)), "en")
+    assert [size for size, _ in given] == [int(r.end * SAMPLE_RATE) - int(r.start * SAMPLE_RATE) for r in regions]
+    assert [hint for _, hint in given] == [True] + [False] * (len(regions) - 1)
+    assert words and language == "en"
+    assert all(any(r.start - 0.1 <= w.start and w.end <= r.end + 0.1 for r in regions) for w in words), words
