@@ -127,6 +127,16 @@ def processes_with(home: Path) -> dict[int, str]:
     return found
 
 
+def left_running(home: Path, grace_s: float = 5.0) -> dict[int, str]:
+    """`processes_with(home)` once they have had `grace_s` to end by themselves: a child that is
+    already on its way out when its parent stops (multiprocessing's resource tracker ends when
+    the pipe from the process that spawned a flow run closes) is not left running."""
+    deadline = time.monotonic() + grace_s
+    while (found := processes_with(home)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
 def settle(folder: Path) -> None:
     """Date every file an hour back: the flow waits a moment for files written just now."""
     past = time.time() - 3600

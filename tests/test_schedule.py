@@ -23,7 +23,7 @@ import pytest
 from packaging.version import Version
 from typer.testing import CliRunner
 
-from conftest import SAMPLES, processes_with
+from conftest import SAMPLES, left_running, processes_with
 
 CALLQA = str(Path(sys.executable).with_name("callqa"))
 CALL = "c01_model_call"
@@ -192,7 +192,7 @@ def test_serve_scores_on_schedule_then_ctrl_c_stops_everything(tmp_path, recordi
         assert run["state_type"] == "COMPLETED" and run["parameters"]["db"] == str(db)
 
         assert serving.stop(signal.SIGINT, to_group=True) == 0, serving.output()
-        assert processes_with(serving.home) == {}, "processes left running"
+        assert left_running(serving.home) == {}, "processes left running"
     finally:
         serving.kill_leftovers()
     assert "Stopped." in serving.output()
@@ -210,7 +210,7 @@ def test_sigterm_to_the_main_process_stops_server_and_pauses_schedule(tmp_path, 
         assert deployment["schedules"][0]["schedule"]["timezone"]  # the machine's zone, never unset (UTC)
         serving.wait_for("serving", lambda: "Ctrl-C stops" in serving.output(), timeout=60)
         assert serving.stop(signal.SIGTERM, to_group=False) == 0, serving.output()
-        assert processes_with(serving.home) == {}, "processes left running"
+        assert left_running(serving.home) == {}, "processes left running"
     finally:
         serving.kill_leftovers()
     assert "All deployments have been paused" in serving.output()

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SAMPLES, processes_with, settle
+from conftest import SAMPLES, left_running, processes_with, settle
 
 CALLQA = str(Path(sys.executable).with_name("callqa"))
 # Different content in every file (a copy of one call would be stored as a duplicate of it).
@@ -168,7 +168,7 @@ def _assert_stopped_cleanly(run: Scoring, sig: int, code: int, took: float) -> d
     saved = re.match(rf"stopped by {name}: (\d) of 6 call\(s\) saved \(\d scored, 0 failed\), (\d) left for the next run", last)
     assert saved, last
     assert last.endswith(": Cancelled"), last
-    assert processes_with(run.home) == {}, "processes left running"
+    assert left_running(run.home) == {}, "processes left running"
     calls = _calls(run.db)
     assert 1 <= len(calls) == int(saved[1]) < 6 and int(saved[2]) == 6 - len(calls)
     _assert_complete(calls)
@@ -216,7 +216,7 @@ def test_a_systemd_stop_then_a_rerun_scores_the_rest_and_nothing_twice(tmp_path,
     assert all(call["attempts"] == 1 for call in calls.values()), calls  # nothing scored twice
     assert all(calls[call_id]["run_id"] == first[call_id]["run_id"] for call_id in first)  # kept as they were
     assert sorted(state for _, state in rerun.flow_runs()) == ["CANCELLED", "COMPLETED"]
-    assert processes_with(rerun.home) == {}
+    assert left_running(rerun.home) == {}
 
 
 def test_sigterm_to_the_main_process_only_leaves_nothing_running(tmp_path, recordings):
@@ -243,7 +243,7 @@ def test_a_stop_while_starting_stops_the_server_too(tmp_path, recordings):
         assert code == 130 and took < STOP_WITHIN_S, (code, took, run.output())
         assert run.err.read_text().strip().splitlines()[-1].startswith("stopped by SIGINT while starting: nothing scored")
         assert "Traceback" not in run.output()
-        assert processes_with(run.home) == {}, "processes left running"
+        assert left_running(run.home) == {}, "processes left running"
         assert not run.db.exists() or _calls(run.db) == {}
     finally:
         run.kill_leftovers()
@@ -257,10 +257,7 @@ def test_kill_9_of_callqa_takes_its_prefect_server_with_it(tmp_path, recordings)
         run.wait_for(r"call\(s\) to score")
         run.process.kill()
         run.process.wait()
-        deadline = time.monotonic() + 15
-        while processes_with(run.home) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert processes_with(run.home) == {}, "processes left running"
+        assert left_running(run.home, grace_s=15) == {}, "processes left running"
     finally:
         run.kill_leftovers()
 
