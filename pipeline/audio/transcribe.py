@@ -249,14 +249,11 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
         shift = region.start - glued_at / SAMPLE_RATE
         return round(start + shift, 2), round(min(end + shift, region.end), 2)
 
-    words = []
-    for segment in segments:
-        for w in segment.words or []:
-            if w.word.strip():
-                start, end = real(float(w.start), float(w.end))
-                words.append(Word(w.word.strip(), start, max(start, end),
-                                  heard_probability(float(w.probability), segment.no_speech_prob, options.max_no_speech_prob)))
-    return words, language
+    def placed_word(start: float, end: float) -> tuple[float, float]:
+        start, end = real(start, end)
+        return start, max(start, end)
+
+    return _words(segments, options, placed_word), language
 
 
 def _decode_in_place(model, samples: np.ndarray, regions: Sequence[Span], options: TranscribeOptions,
@@ -281,15 +278,21 @@ def _decode_in_place(model, samples: np.ndarray, regions: Sequence[Span], option
             **(hint if i == 0 or "initial_prompt" not in hint else {}),
         )
         shift = first / SAMPLE_RATE
-        words += [
-            Word(w.word.strip(), round(float(w.start) + shift, 2), round(float(w.end) + shift, 2),
-                 heard_probability(float(w.probability), segment.no_speech_prob, options.max_no_speech_prob))
-            for segment in segments
-            for w in (segment.words or [])
-            if w.word.strip()
-        ]
+        words += _words(segments, options, lambda start, end: (round(start + shift, 2), round(end + shift, 2)))
         language = language or info.language  # detected once, on the first region
     return words, language
+
+
+def _words(segments, options: TranscribeOptions, place) -> list[Word]:
+    """The words Whisper wrote in `segments`, each at `place(start, end)` in the recording's own
+    time, its probability capped where Whisper judged the window silent (`heard_probability`)."""
+    return [
+        Word(w.word.strip(), *place(float(w.start), float(w.end)),
+             heard_probability(float(w.probability), segment.no_speech_prob, options.max_no_speech_prob))
+        for segment in segments
+        for w in (segment.words or [])
+        if w.word.strip()
+    ]
 
 
 def decoder_hint(vocabulary: Sequence[str], how: str = "initial_prompt") -> dict[str, str]:
