@@ -69,7 +69,14 @@ STAGES = ("decode", "activity", "transcribe", "redact", "detect", "score", "stor
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak resident memory (VmHWM). Not ru_maxrss: on Linux a spawned child
+    starts with the RSS its parent had when it forked (kept through exec), so a child measured
+    after the parent generated a two-hour call reported 1.8 GB for a one-minute call."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_s() -> float:

@@ -142,3 +142,33 @@ def test_in_place_decoding_reads_each_region_from_its_own_slice_in_the_recording
     assert [hint for _, hint in given] == [True] + [False] * (len(regions) - 1)
     assert words and language == "en"
     assert all(any(r.start - 0.1 <= w.start and w.end <= r.end + 0.1 for r in regions) for w in words), words
+
+
+
+def test_a_long_call_reaches_faster_whisper_a_few_batches_at_a_time(monkeypatch):
+    """faster-whisper computes the features of every window it is handed before decoding any (1 MB
+    a window): the windows go in groups of `WINDOWS_PER_CALL` batches, so memory does not grow
+    with the call, and no word changes (each window is decoded on its own either way)."""
+    from faster_whisper import BatchedInferencePipeline
+
+    from pipeline.audio import activity
+    from pipeline.audio.decode import load_call
+    from pipeline.audio.models import load_model
+
+    tiny = load_model("tiny.en", cpu_threads=2)
+    agent = load_call(REAL_CALL, layout="agent_left").agent
+    spans = activity.speech_spans(agent)
+    clips = []
+    real = BatchedInferencePipeline.transcribe
+    monkeypatch.setattr(BatchedInferencePipeline, "transcribe",
+                        lambda self, audio, **kw: clips.append(len(kw["clip_timestamps"])) or real(self, audio, **kw))
+    heard = {}
+    for per_call in (100, 1):
+        monkeypatch.setattr(transcribe, "WINDOWS_PER_CALL", per_call)
+        clips.clear()
+        utterances, _ = transcribe.transcribe_channel(tiny, agent, "agent", TranscribeOptions(language="en", batch_size=1), spans)
+        heard[per_call] = [(w.text, w.start, w.end) for u in utterances for w in u.words]
+    assert len(clips) > 2 and max(clips) == 1  # one window per call: groups of one batch of one
+    assert [w[0] for w in heard[1]] == [w[0] for w in heard[100]] and heard[1]
+    # times round to the hundredth from another offset in the glued audio: a hundredth apart at most
+    assert all(abs(a[1] - b[1]) <= 0.011 and abs(a[2] - b[2]) <= 0.011 for a, b in zip(heard[1], heard[100]))

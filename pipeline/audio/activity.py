@@ -164,7 +164,7 @@ def spans_from_probabilities(probs: np.ndarray, length: int, vad, sample_rate: i
 
 
 def _rms_db(samples: np.ndarray, span: Span, sample_rate: int) -> float:
-    part = samples[int(span.start * sample_rate):int(span.end * sample_rate)]  # a view: no copy of a long stretch
+    part = samples[int(span.start * sample_rate):int(span.end * sample_rate)]  # this span only, read from disk for stereo
     return 10 * np.log10(float(np.dot(part, part)) / part.size + 1e-12) if part.size else -120.0
 
 

@@ -66,15 +66,18 @@ class SameMix:
 
 
 def _loud_windows(left: np.ndarray, right: np.ndarray, size: int) -> np.ndarray:
-    """Start indices of the windows with the most sound in either channel (speech, not silence)."""
+    """Start indices of the windows with the most sound in either channel (speech, not silence).
+    Read a minute at a time: the channels may be `Samples` on disk, never whole in memory."""
     count = min(left.size, right.size) // size
     if count == 0:
         return np.zeros(0, dtype=int)
-    trimmed = count * size
     energy = np.zeros(count)
-    for channel in (left, right):  # views, no copy of a long call: einsum sums each window in place
-        rows = np.ascontiguousarray(channel[:trimmed], dtype=np.float32).reshape(count, size)
-        energy += np.einsum("ij,ij->i", rows, rows, dtype=np.float64) / size
+    step = 60  # windows per read
+    for first in range(0, count, step):
+        rows = min(step, count - first)
+        for channel in (left, right):
+            block = np.asarray(channel[first * size:(first + rows) * size], dtype=np.float32).reshape(rows, size)
+            energy[first:first + rows] += np.einsum("ij,ij->i", block, block, dtype=np.float64) / size
     floor = 1e-8  # -80 dBFS: digital silence and dither are not sound
     loud = np.where((energy > floor) & (energy >= 0.1 * np.percentile(energy, 90)))[0]
     if loud.size > MAX_WINDOWS:
@@ -141,19 +144,21 @@ def same_mix(left: np.ndarray, right: np.ndarray, sample_rate: int = 16_000) -> 
                    round(float(np.median(nccs)), 3), int(starts.size))
 
 
-def combine(left: np.ndarray, right: np.ndarray, mix: SameMix) -> np.ndarray:
+def combine(left: np.ndarray, right: np.ndarray, mix: SameMix, step: int = 480_000) -> np.ndarray:
     """One channel from two that carry the same mix: right aligned to left, then the least-squares
-    estimate (left + g·right) / (1 + g²). Never (left + right) / 2, which cancels an inverted copy."""
-    aligned = np.zeros_like(right)
-    lag = mix.lag
-    if lag > 0:
-        aligned[:-lag] = right[lag:]
-    elif lag < 0:
-        aligned[-lag:] = right[:lag]
-    else:
-        aligned[:] = right
-    g = mix.gain
-    return ((left + g * aligned) / (1.0 + g * g)).astype(np.float32)
+    estimate (left + g·right) / (1 + g²). Never (left + right) / 2, which cancels an inverted copy
+    (with gain 1 and no lag it is that mean, for one signal saved twice). Built `step` samples at a
+    time, so the two channels (arrays or `Samples`) are never whole in memory beside the result."""
+    size, lag, g = len(left), mix.lag, mix.gain
+    out = np.empty(size, np.float32)
+    for a in range(0, size, step):
+        b = min(a + step, size)
+        aligned = np.zeros(b - a, np.float32)
+        lo, hi = max(a + lag, 0), min(b + lag, len(right))  # right[i + lag] lines up with left[i]
+        if hi > lo:
+            aligned[lo - (a + lag):hi - (a + lag)] = right[lo:hi]
+        out[a:b] = (left[a:b] + g * aligned) / (1.0 + g * g)
+    return out
 
 
 # --- two audio streams in one container --------------------------------------------------------

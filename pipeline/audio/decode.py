@@ -1,4 +1,4 @@
-"""Decode a recording (ffmpeg, as pydub runs it) into 16 kHz float32 samples per party, streaming.
+"""Decode a recording (ffmpeg, as pydub runs it) into 16 kHz samples per party, streaming.
 
 Stereo recordings carry the agent on one channel and the customer on the other, which gives us
 the speaker for free; mono recordings carry both and need `diarize` later. A stereo file whose
@@ -9,10 +9,13 @@ streams) is merged into one stereo call, stream 0 on the left (`channels.decode_
 ffmpeg alone would read only the first.
 
 Memory is bounded by design: ffmpeg resamples to 16 kHz and its output is read `CHUNK_S` seconds
-at a time straight into the per-party arrays, so a call costs its 16 kHz samples (64 KB per
-second per party) and one chunk, never the source rate or a second copy. Loading the whole file
-with pydub held the source-rate bytes, their samples and every conversion at once: 4.6 GB at the
-peak for two hours of silent 48 kHz stereo. A recording longer than `settings.max_call_seconds()`
+at a time and written to each party's `Samples` (16-bit, in an unnamed temporary file), which
+the stages read a stretch at a time; so a stereo call's memory does not grow with its length
+(disk: 32 KB per second per party while the call is scored). Loading the whole file with pydub
+held the source-rate bytes, their samples and every conversion at once: 4.6 GB at the peak for
+two hours of silent 48 kHz stereo; float32 arrays per party still held 920 MB for two hours.
+A mono call (or stereo that carries one mix) is one float32 array in memory: telling its two
+voices apart (`diarize`) reads every sample together. A recording longer than `settings.max_call_seconds()`
 fails before ffmpeg starts (or as soon as the stream passes the limit, when no header says how
 long the file is).
 """
@@ -29,6 +32,7 @@ from typing import Iterator
 import numpy as np
 
 from pipeline.audio import channels as chan
+from pipeline.audio.samples import SCALE, Samples
 from pipeline.settings import max_call_seconds
 
 SAMPLE_RATE = 16_000  # what Silero VAD and Whisper expect
@@ -54,14 +58,15 @@ class AudioError(ValueError):
 
 @dataclass(frozen=True)
 class CallAudio:
-    """Samples per party at 16 kHz. For mono, ``mixed`` holds the one channel."""
+    """Samples per party at 16 kHz: `Samples` on disk for stereo (sliced like arrays, read as
+    float32). For mono, ``mixed`` holds the one channel as a float32 array."""
 
     layout: str  # "agent_left", "agent_right" or "mono"
     duration_s: float
     source_rate: int
     source_channels: int
-    agent: np.ndarray | None = None
-    customer: np.ndarray | None = None
+    agent: Samples | None = None
+    customer: Samples | None = None
     mixed: np.ndarray | None = None
     flags: tuple[str, ...] = ()  # what a reviewer should know about the channels (same mix, ...)
     source_streams: int = 1  # audio streams in the file (2: agent and customer merged as stereo)
@@ -155,32 +160,23 @@ def _bytes_blocks(pcm: bytes, frame_bytes: int) -> Iterator[bytes]:
 
 
 class _Channels:
-    """Per-channel float32 arrays filled block by block, with the running sums that tell whether
-    two channels carry one signal (so that check needs no full-length temporary)."""
+    """Per-channel `Samples` (16-bit, on disk) filled block by block, with the running sums that
+    tell whether two channels carry one signal (so that check needs no second pass)."""
 
-    def __init__(self, channels: int, expected_s: float | None) -> None:
-        capacity = int(((expected_s or 60.0) * 1.02 + CHUNK_S) * SAMPLE_RATE)
-        self.arrays = [np.empty(capacity, np.float32) for _ in range(channels)]
+    def __init__(self, channels: int) -> None:
+        self.parties = [Samples() for _ in range(channels)]
         self.length = 0
         self.diff2 = self.energy = 0.0
 
     def add(self, block: bytes) -> None:
-        frames = np.frombuffer(block, "<i2").reshape(-1, len(self.arrays))
-        end = self.length + frames.shape[0]
-        if end > self.arrays[0].size:  # the header under-stated the length: grow by half
-            self.arrays = [np.concatenate([a[: self.length], np.empty(max(end, a.size * 3 // 2) - self.length, np.float32)])
-                           for a in self.arrays]
-        for i, array in enumerate(self.arrays):
-            np.multiply(frames[:, i], np.float32(1 / 32768), out=array[self.length:end], casting="unsafe")
-        if len(self.arrays) == 2:
-            left, right = (a[self.length:end] for a in self.arrays)
+        frames = np.frombuffer(block, "<i2").reshape(-1, len(self.parties))
+        for i, party in enumerate(self.parties):
+            party.append(frames[:, i])
+        if len(self.parties) == 2:
+            left, right = (frames[:, i].astype(np.float32) * SCALE for i in (0, 1))
             self.diff2 += float(np.sum(np.square(left - right), dtype=np.float64))
             self.energy += float(np.dot(left, left)) + float(np.dot(right, right))
-        self.length = end
-
-    def finish(self) -> list[np.ndarray]:
-        """The arrays cut to length (copied only when more than 5 % would be wasted)."""
-        return [a[: self.length] if a.size <= self.length * 1.05 + SAMPLE_RATE else a[: self.length].copy() for a in self.arrays]
+        self.length += frames.shape[0]
 
     def same_signal(self) -> bool:
         """True when the two channels carry one signal (a mono call saved as stereo)."""
@@ -190,7 +186,7 @@ class _Channels:
 
 
 def _decode(path: Path) -> tuple[_Channels, _Source]:
-    """The recording at 16 kHz, one float32 array per channel, and what the probe said.
+    """The recording at 16 kHz, one `Samples` per channel, and what the probe said.
 
     Two audio streams are merged into one stereo recording (stream 0 left); more are refused.
     """
@@ -217,7 +213,7 @@ def _decode(path: Path) -> tuple[_Channels, _Source]:
             raise AudioError(f"{source.channels} channels: expected mono or stereo (agent and customer)")
         channels = source.channels or 2  # unknown (an odd WAV): stereo; one signal twice reads as mono
         blocks = _pcm_blocks(_ffmpeg_pcm(path, channels), 2 * channels)
-    out, limit = _Channels(channels, source.seconds), max_call_seconds()
+    out, limit = _Channels(channels), max_call_seconds()
     for block in blocks:
         out.add(block)
         if out.length > limit * SAMPLE_RATE:  # no header told the length: stop at the limit
@@ -237,13 +233,6 @@ def _stream_layout(streams: list, layout: str | None, flags: list[str]) -> str |
     return layout or titled
 
 
-def _mean_into(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """(left + right) / 2, written over `left` (no full-length temporary)."""
-    left += right
-    left *= 0.5
-    return left
-
-
 def load_call(path: str | Path, layout: str | None = None, default_layout: str = "agent_left") -> CallAudio:
     """Decode, check and split a recording.
 
@@ -256,19 +245,20 @@ def load_call(path: str | Path, layout: str | None = None, default_layout: str =
     duration = decoded.length / SAMPLE_RATE
     if duration < MIN_DURATION_S:
         raise AudioError(f"recording too short to score ({duration:.2f} s)")
-    streams, channels = source.streams, len(decoded.arrays)
+    streams, channels = source.streams, len(decoded.parties)
     source_rate = source.rate
     if len(streams) == 2:
         source_rate = max(s.sample_rate for s in streams) or source_rate
         layout = _stream_layout(streams, layout, flags)
     common = dict(duration_s=duration, source_rate=source_rate, source_channels=source.channels or channels,
                   source_streams=max(len(streams), 1))
-    samples = decoded.finish()
+    parties = decoded.parties
     if channels == 1:
-        return CallAudio("mono", mixed=samples[0], flags=tuple(flags), **common)
-    left, right = samples
+        return CallAudio("mono", mixed=np.asarray(parties[0]), flags=tuple(flags), **common)
+    left, right = parties
     if layout == "mono" or decoded.same_signal():
-        return CallAudio("mono", mixed=_mean_into(left, right), flags=tuple(flags), **common)
+        mixed = chan.combine(left, right, chan.SameMix(1.0, 0, 1.0, 0))  # (left + right) / 2
+        return CallAudio("mono", mixed=mixed, flags=tuple(flags), **common)
     mix = chan.same_mix(left, right, SAMPLE_RATE)
     if mix is not None:
         if not mix.identical:

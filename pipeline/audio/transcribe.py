@@ -208,22 +208,18 @@ def pack_windows(regions: Sequence[Span], window_s: float = WINDOW_S) -> list[li
     return windows
 
 
+WINDOWS_PER_CALL = 4
+"""Batches handed to faster-whisper at once: it computes the features of every window it is given
+before decoding any (1 MB a window), so a long call goes in groups and its memory stays flat."""
+
+
 def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options: TranscribeOptions,
                     language: str | None, pack: bool) -> tuple[list[Word], str]:
     """The regions glued window by window (`pack_windows`), every window decoded once in
-    batches; each word's time mapped back through the region it starts in."""
+    batches, `WINDOWS_PER_CALL` batches at a time."""
     from faster_whisper import BatchedInferencePipeline
 
-    pieces, placed, clips, at = [], [], [], 0  # placed: (glued start, region) in samples / spans
-    for window in pack_windows(regions) if pack else [[r] for r in regions]:
-        first = at
-        for region in window:
-            piece = samples[int(region.start * SAMPLE_RATE):int(region.end * SAMPLE_RATE)]
-            pieces.append(piece)
-            placed.append((at, region))
-            at += piece.size
-        clips.append({"start": first / SAMPLE_RATE, "end": at / SAMPLE_RATE})
-    audio = np.concatenate(pieces)
+    windows = pack_windows(regions) if pack else [[r] for r in regions]
     # the language-detection pass's encoder run over this first window, when it made one
     encoded = _take_encoded(model)
     pipeline = BatchedInferencePipeline(_ReusingEncoder(model, *encoded) if encoded else model)  # light: one per call
@@ -232,28 +228,42 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
     # the sequential decoder does (hotwords go to every window either way). The first window
     # alone is also the one whose encoder output the detection pass may hand over.
     rest = {} if "initial_prompt" in hint else hint
-    parts = [(clips[:1], hint), (clips[1:], rest)] if "initial_prompt" in hint or encoded else [(clips, hint)]
-    segments = []
-    for part, part_hint in parts:
-        if not part:
-            continue
-        found, info = pipeline.transcribe(audio, language=language, beam_size=options.beam_size, vad_filter=False,
-                                          clip_timestamps=part, word_timestamps=True, batch_size=options.batch_size,
-                                          **part_hint)
-        segments += list(found)
-        language = language or info.language
+    step = max(1, options.batch_size) * WINDOWS_PER_CALL
+    alone = 1 if "initial_prompt" in hint or encoded else 0
+    groups = windows[:alone] and [windows[:alone]]
+    groups += [windows[i:i + step] for i in range(alone, len(windows), step)]
+    words: list[Word] = []
+    for i, group in enumerate(groups):
+        found, language = _decode_windows(pipeline, samples, group, options, language, hint if i == 0 else rest)
+        words += found
+    return words, language
+
+
+def _decode_windows(pipeline, samples: np.ndarray, windows: Sequence[Sequence[Span]], options: TranscribeOptions,
+                    language: str | None, hint: dict[str, str]) -> tuple[list[Word], str]:
+    """One faster-whisper call over `windows`, each window's regions glued into one clip; each
+    word's time mapped back through the region it starts in."""
+    pieces, placed, clips, at = [], [], [], 0  # placed: (glued start, region) in samples / spans
+    for window in windows:
+        first = at
+        for region in window:
+            piece = samples[int(region.start * SAMPLE_RATE):int(region.end * SAMPLE_RATE)]
+            pieces.append(piece)
+            placed.append((at, region))
+            at += piece.size
+        clips.append({"start": first / SAMPLE_RATE, "end": at / SAMPLE_RATE})
+    found, info = pipeline.transcribe(np.concatenate(pieces), language=language, beam_size=options.beam_size,
+                                      vad_filter=False, clip_timestamps=clips, word_timestamps=True,
+                                      batch_size=options.batch_size, **hint)
     starts = [start for start, _ in placed]
 
-    def real(start: float, end: float) -> tuple[float, float]:
+    def placed_word(start: float, end: float) -> tuple[float, float]:
         glued_at, region = placed[max(0, int(np.searchsorted(starts, start * SAMPLE_RATE, side="right")) - 1)]
         shift = region.start - glued_at / SAMPLE_RATE
-        return round(start + shift, 2), round(min(end + shift, region.end), 2)
-
-    def placed_word(start: float, end: float) -> tuple[float, float]:
-        start, end = real(start, end)
+        start, end = round(start + shift, 2), round(min(end + shift, region.end), 2)
         return start, max(start, end)
 
-    return _words(segments, options, placed_word), language
+    return _words(found, options, placed_word), language or info.language
 
 
 def _decode_in_place(model, samples: np.ndarray, regions: Sequence[Span], options: TranscribeOptions,
