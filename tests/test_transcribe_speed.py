@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.audio import transcribe
 from pipeline.audio.transcribe import (
-    SAMPLE_RATE, TranscribeOptions, _first_window, _ReusingEncoder, _take_encoded, decode_regions, pack_windows,
+    SAMPLE_RATE, TranscribeOptions, _first_window, _Encoder, _take_encoded, decode_regions, pack_windows,
 )
 from pipeline.records import Span
 
@@ -69,15 +69,27 @@ class _Model:
 
 def test_the_kept_encoder_output_is_used_once_and_only_for_the_same_features():
     model, features = _Model(), np.ones((80, 3000), np.float32)
-    reusing = _ReusingEncoder(model, features, "kept")
+    reusing = _Encoder(model, (features, "kept"))
     assert reusing.feature_extractor == "the real model's"  # everything else is the model's
     assert reusing.encode(features[None]) == "kept" and model.encoded == 0
     assert reusing.encode(features[None]) == ("fresh", (1, 80, 3000))  # once only
-    other = _ReusingEncoder(model, features, "kept")
+    other = _Encoder(model, (features, "kept"))
     assert other.encode(np.zeros((1, 80, 3000), np.float32))[0] == "fresh"  # other audio: encoded
     assert other.encode(features[None])[0] == "fresh"  # and the kept one is dropped, never stale
-    batch = _ReusingEncoder(model, features, "kept")
+    batch = _Encoder(model, (features, "kept"))
     assert batch.encode(np.stack([features, features]))[0] == "fresh"  # only a batch of one
+
+
+def test_the_encoder_reads_only_the_frames_that_hold_audio_when_asked():
+    batch = np.zeros((2, 80, 3000), np.float32)
+    batch[0, :, :1234], batch[1, :, :300] = 0.3, -0.2  # 12.34 s and 3 s of audio, padded to 30 s
+    assert transcribe.context_frames(batch) == 1300  # the longest, in whole seconds
+    assert transcribe.context_frames(batch, min_context_s=20) == 2000
+    assert transcribe.context_frames(np.ones((1, 80, 3000), np.float32), 10) == 3000  # never past the window
+    assert transcribe.context_frames(np.zeros((1, 80, 3000), np.float32)) == 100
+    model = _Model()
+    assert _Encoder(model).encode(batch) == ("fresh", (2, 80, 3000))  # by default: Whisper's 30 s
+    assert _Encoder(model, min_context_s=5).encode(batch) == ("fresh", (2, 80, 1300))
 
 
 def test_a_kept_encoder_run_belongs_to_its_thread_and_is_taken_once():

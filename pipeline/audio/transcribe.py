@@ -20,6 +20,7 @@ Utterance times come from the first and last word, never from the segment.
 """
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass, replace
 from typing import Sequence
@@ -39,6 +40,14 @@ class TranscribeOptions:
     Attributes:
       language: ISO code ("en", "nb", "nl", ...); None lets Whisper detect it on the agent channel.
       beam_size: 5 is Whisper's default; 1 is about 30 % faster with the same key phrases on calls.
+      min_context_s: Whisper's encoder reads every window as 30 s, padding included, and costs
+        the same for 3 s of speech as for 30 (0.72 CPU-s for base int8); most windows are a
+        channel's last, mostly padding. So the encoder reads only as much of a batch's windows
+        as holds audio, in whole seconds, at least this many (windows of like length batched
+        together): 15 s costs 0.16 CPU-s, 10 s 0.09 s. On the bench's 74 labelled calls (2 at
+        once, 2 cores): 15 s -> 18.2 audio-s per CPU-s against 14.3 with 30 s everywhere, and the
+        same agreement with the labels (487 of 555 items, F1 0.913 against 0.912); 0, 10 and 20 s
+        agreed on 485. None: Whisper's 30 s for every window.
       customer_beam_size: the beam on the customer's channel (`for_customer`); None: `beam_size`.
         1 (greedy): no default scorecard rule reads the customer's exact words (only when they
         speak, and the swap check's opening cues), and greedy base hears customers' card numbers
@@ -106,6 +115,7 @@ class TranscribeOptions:
     vocabulary: tuple[str, ...] = ()
     vocabulary_as: str = "initial_prompt"
     batch_size: int = 4
+    min_context_s: float | None = 15.0
     customer_beam_size: int | None = 1
     customer_model: str | None = None
     model: str | None = None
@@ -238,7 +248,7 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
     windows = pack_windows(regions) if pack else [[r] for r in regions]
     # the language-detection pass's encoder run over this first window, when it made one
     encoded = _take_encoded(model)
-    pipeline = BatchedInferencePipeline(_ReusingEncoder(model, *encoded) if encoded else model)  # light: one per call
+    pipeline = BatchedInferencePipeline(_Encoder(model, encoded, options.min_context_s))  # light: one per call
     hint = decoder_hint(options.vocabulary, options.vocabulary_as)
     # The batched pipeline gives an initial_prompt to every window: keep it to the first, as
     # the sequential decoder does (hotwords go to every window either way). The first window
@@ -247,12 +257,23 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
     step = max(1, options.batch_size) * WINDOWS_PER_CALL
     alone = 1 if "initial_prompt" in hint or encoded else 0
     groups = windows[:alone] and [windows[:alone]]
-    groups += [windows[i:i + step] for i in range(alone, len(windows), step)]
+    rest_windows = windows[alone:]
+    if options.min_context_s is not None:  # a batch is encoded as long as its longest window: like with like
+        rest_windows = sorted(rest_windows, key=_glued_s)
+        for _, alike in itertools.groupby(rest_windows, key=lambda w: int(np.ceil(_glued_s(w) / 5.0))):
+            alike = list(alike)
+            groups += [alike[i:i + step] for i in range(0, len(alike), step)]
+    else:
+        groups += [rest_windows[i:i + step] for i in range(0, len(rest_windows), step)]
     words: list[Word] = []
     for i, group in enumerate(groups):
         found, language = _decode_windows(pipeline, samples, group, options, language, hint if i == 0 else rest)
         words += found
     return words, language
+
+
+def _glued_s(window: Sequence[Span]) -> float:
+    return sum(r.duration for r in window)
 
 
 def _decode_windows(pipeline, samples: np.ndarray, windows: Sequence[Sequence[Span]], options: TranscribeOptions,
@@ -469,7 +490,7 @@ def detect_language(model, samples: np.ndarray, spans: Sequence[Span],
     first = _first_window(samples, spans, options) if options.batch_size > 0 else None
     if first is not None:
         features = _window_features(model, first)
-        output = model.encode(features)
+        output = _Encoder(model, None, options.min_context_s).encode(features)  # as the decoder would encode it
         language, probability = model.model.detect_language(output)[0][0]
         with _ENCODED_LOCK:
             _ENCODED[(id(model), threading.get_ident())] = (features, output)
@@ -514,12 +535,15 @@ def _take_encoded(model) -> tuple[np.ndarray, object] | None:
         return _ENCODED.pop((id(model), threading.get_ident()), None)
 
 
-class _ReusingEncoder:
-    """The model as `BatchedInferencePipeline` sees it, except that encoding exactly the kept
-    features (a batch of one) returns the kept encoder output instead of running again."""
+class _Encoder:
+    """The model as `BatchedInferencePipeline` sees it, with its `encode` changed in two ways:
+    the kept detection run is returned for exactly its features (a batch of one, once) instead of
+    encoding them again, and with `min_context_s` the encoder reads only the frames of the batch
+    that hold audio (faster-whisper pads every window to 30 s with zero features)."""
 
-    def __init__(self, model, features: np.ndarray, output) -> None:
-        self._model, self._features, self._output = model, features, output
+    def __init__(self, model, kept: tuple[np.ndarray, object] | None = None, min_context_s: float | None = None) -> None:
+        self._model, self._min_context_s = model, min_context_s
+        self._features, self._output = kept or (None, None)
 
     def __getattr__(self, name):
         return getattr(self._model, name)
@@ -528,4 +552,20 @@ class _ReusingEncoder:
         output, self._output = self._output, None
         if output is not None and features.shape == (1, *self._features.shape) and np.array_equal(features[0], self._features):
             return output
+        if self._min_context_s is not None:
+            features = np.ascontiguousarray(features[..., :context_frames(features, self._min_context_s)])
         return self._model.encode(features)
+
+
+FRAMES_PER_S = 100  # Whisper's log-mel frames per second
+
+
+def context_frames(features: np.ndarray, min_context_s: float = 0.0) -> int:
+    """Frames of a batch of log-mel windows (batch x mels x frames) that hold audio: up to the
+    last frame that is not padding (all zeros) in any window, in whole seconds, at least
+    `min_context_s`, at most the window."""
+    frames = features.shape[-1]
+    used = np.flatnonzero(np.any(features != 0, axis=tuple(range(features.ndim - 1))))
+    last = int(used[-1]) + 2 if used.size else 0  # one frame more: faster-whisper aligns words over ceil(seconds)
+    seconds = max(int(np.ceil(last / FRAMES_PER_S)), int(np.ceil(min_context_s)), 1)
+    return min(frames, seconds * FRAMES_PER_S)
