@@ -47,7 +47,9 @@ class TranscribeOptions:
         together): 15 s costs 0.16 CPU-s, 10 s 0.09 s. On the bench's 74 labelled calls (2 at
         once, 2 cores): 15 s -> 18.2 audio-s per CPU-s against 14.3 with 30 s everywhere, and the
         same agreement with the labels (487 of 555 items, F1 0.913 against 0.912); 0, 10 and 20 s
-        agreed on 485. None: Whisper's 30 s for every window.
+        agreed on 485. The agent's first window (the opening, decoded alone with the names as a
+        hint, or handed over by language detection) is always read whole: fitted, it lost 4
+        company introductions. None: Whisper's 30 s for every window.
       customer_beam_size: the beam on the customer's channel (`for_customer`); None: `beam_size`.
         1 (greedy): no default scorecard rule reads the customer's exact words (only when they
         speak, and the swap check's opening cues), and greedy base hears customers' card numbers
@@ -248,7 +250,11 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
     windows = pack_windows(regions) if pack else [[r] for r in regions]
     # the language-detection pass's encoder run over this first window, when it made one
     encoded = _take_encoded(model)
-    pipeline = BatchedInferencePipeline(_Encoder(model, encoded, options.min_context_s))  # light: one per call
+    # light, one per call: the first window, decoded alone, as Whisper's whole 30 s (it is the
+    # agent's opening, where the company and the agent's name are said: fitted, 4 fewer company
+    # introductions were heard on the bench corpus); the rest fitted to their audio
+    opening = BatchedInferencePipeline(_Encoder(model, encoded))
+    fitted = BatchedInferencePipeline(_Encoder(model, None, options.min_context_s))
     hint = decoder_hint(options.vocabulary, options.vocabulary_as)
     # The batched pipeline gives an initial_prompt to every window: keep it to the first, as
     # the sequential decoder does (hotwords go to every window either way). The first window
@@ -267,6 +273,7 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
         groups += [rest_windows[i:i + step] for i in range(0, len(rest_windows), step)]
     words: list[Word] = []
     for i, group in enumerate(groups):
+        pipeline = opening if i < alone else fitted
         found, language = _decode_windows(pipeline, samples, group, options, language, hint if i == 0 else rest)
         words += found
     return words, language
@@ -490,7 +497,7 @@ def detect_language(model, samples: np.ndarray, spans: Sequence[Span],
     first = _first_window(samples, spans, options) if options.batch_size > 0 else None
     if first is not None:
         features = _window_features(model, first)
-        output = _Encoder(model, None, options.min_context_s).encode(features)  # as the decoder would encode it
+        output = model.encode(features)  # Whisper's whole 30 s, as the decoder reads this first window
         language, probability = model.model.detect_language(output)[0][0]
         with _ENCODED_LOCK:
             _ENCODED[(id(model), threading.get_ident())] = (features, output)
