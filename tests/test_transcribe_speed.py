@@ -181,6 +181,8 @@ def test_a_long_call_reaches_faster_whisper_a_few_batches_at_a_time(monkeypatch)
         utterances, _ = transcribe.transcribe_channel(tiny, agent, "agent", TranscribeOptions(language="en", batch_size=1), spans)
         heard[per_call] = [(w.text, w.start, w.end) for u in utterances for w in u.words]
     assert len(clips) > 2 and max(clips) == 1  # one window per call: groups of one batch of one
+    starts = [w[1] for w in heard[1]]
+    assert starts == sorted(starts)  # in time order, though batches run shortest window first
     assert [w[0] for w in heard[1]] == [w[0] for w in heard[100]] and heard[1]
     # times round to the hundredth from another offset in the glued audio: a hundredth apart at most
     assert all(abs(a[1] - b[1]) <= 0.011 and abs(a[2] - b[2]) <= 0.011 for a, b in zip(heard[1], heard[100]))

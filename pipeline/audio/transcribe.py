@@ -243,8 +243,9 @@ before decoding any (1 MB a window), so a long call goes in groups and its memor
 
 def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options: TranscribeOptions,
                     language: str | None, pack: bool) -> tuple[list[Word], str]:
-    """The regions glued window by window (`pack_windows`), every window decoded once in
-    batches, `WINDOWS_PER_CALL` batches at a time."""
+    """The regions glued window by window (`pack_windows`), every window decoded once, in
+    batches of like length (`min_context_s`), `WINDOWS_PER_CALL` batches at a time; the words
+    come back in time order."""
     from faster_whisper import BatchedInferencePipeline
 
     windows = pack_windows(regions) if pack else [[r] for r in regions]
@@ -276,7 +277,7 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
         pipeline = opening if i < alone else fitted
         found, language = _decode_windows(pipeline, samples, group, options, language, hint if i == 0 else rest)
         words += found
-    return words, language
+    return sorted(words, key=lambda w: w.start), language  # the batches ran by length, not by time
 
 
 def _glued_s(window: Sequence[Span]) -> float:
