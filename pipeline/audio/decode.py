@@ -40,7 +40,7 @@ SUPPORTED_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
 MIN_DURATION_S = 1.0
 CHUNK_S = 30.0
 """Seconds of decoded audio read from ffmpeg at a time (about 2 MB of stereo): the only buffer
-besides the call's own 16 kHz samples."""
+of a stereo call's audio in memory while it is decoded (the samples go to `Samples` on disk)."""
 
 
 class AudioError(ValueError):
