@@ -15,9 +15,9 @@ the stages read a stretch at a time; so a stereo call's memory does not grow wit
 held the source-rate bytes, their samples and every conversion at once: 4.6 GB at the peak for
 two hours of silent 48 kHz stereo; float32 arrays per party still held 920 MB for two hours.
 A mono call (or stereo that carries one mix) is one float32 array in memory: telling its two
-voices apart (`diarize`) reads every sample together. A recording longer than `settings.max_call_seconds()`
-fails before ffmpeg starts (or as soon as the stream passes the limit, when no header says how
-long the file is).
+voices apart (`diarize`) reads every sample together. A recording longer than
+`settings.max_call_seconds()` fails before ffmpeg starts (or as soon as the stream passes the
+limit, when no header says how long the file is).
 """
 from __future__ import annotations
 
@@ -165,8 +165,12 @@ class _Channels:
 
     def __init__(self, channels: int) -> None:
         self.parties = [Samples() for _ in range(channels)]
-        self.length = 0
         self.diff2 = self.energy = 0.0
+
+    @property
+    def length(self) -> int:
+        """Samples per channel decoded so far."""
+        return self.parties[0].size
 
     def add(self, block: bytes) -> None:
         frames = np.frombuffer(block, "<i2").reshape(-1, len(self.parties))
@@ -176,7 +180,6 @@ class _Channels:
             left, right = (frames[:, i].astype(np.float32) * SCALE for i in (0, 1))
             self.diff2 += float(np.sum(np.square(left - right), dtype=np.float64))
             self.energy += float(np.dot(left, left)) + float(np.dot(right, right))
-        self.length += frames.shape[0]
 
     def same_signal(self) -> bool:
         """True when the two channels carry one signal (a mono call saved as stereo)."""
