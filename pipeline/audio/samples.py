@@ -24,6 +24,7 @@ class Samples:
 
     `np.asarray(samples)` reads the whole party at once: for short clips and for analyses that
     need every sample together (voices of a mono call); the pipeline's stereo path never does.
+    The file closes (and the system frees it) when the object is dropped, after its call.
     """
 
     ndim = 1
@@ -38,9 +39,6 @@ class Samples:
         pcm = np.ascontiguousarray(pcm, dtype="<i2")
         self._file.write(pcm.tobytes())
         self.size += pcm.size
-
-    def close(self) -> None:
-        self._file.close()
 
     @property
     def shape(self) -> tuple[int]:
