@@ -110,6 +110,22 @@ def test_crosstalk_is_not_one_mix(real, leak):
     assert same_mix(left, right) is None
 
 
+def test_the_verdict_does_not_depend_on_where_the_mismatching_windows_are(real):
+    """`same_mix` stops at the first batch that makes the share of matching windows too low to
+    reach MIN_MATCHING: mismatches anywhere (first seconds or last) give the same verdict as the
+    whole call would, and a few mismatches at the start, within the share allowed, still match."""
+    mix = real[2]
+    size, other = RATE, np.roll(real[2], 7 * RATE)  # one-second windows; another stretch of the call
+    for where in (slice(0, 30 * size), slice(60 * size, None)):  # a third of the call differs
+        right = mix.copy()
+        right[where] = other[where]
+        assert same_mix(mix, right) is None
+    right = mix.copy()
+    right[: 5 * size] = other[: 5 * size]  # 5 of 90 windows differ, at the very start
+    found = same_mix(mix, right)
+    assert found is not None and (found.gain, found.lag) == (1.0, 0)
+
+
 def test_silence_and_noise_are_not_one_mix():
     rng = np.random.default_rng(7)
     assert same_mix(np.zeros(RATE * 30, np.float32), np.zeros(RATE * 30, np.float32)) is None
@@ -192,7 +208,7 @@ def _similar(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a[:n], b[:n])[0, 1])
 
 
-def test_ffprobe_lists_both_streams(two_streams):
+def test_the_probe_lists_both_streams(two_streams):
     folder = two_streams[0]
     streams = audio_streams(folder / "two.m4a")
     assert [(s.position, s.channels, s.sample_rate) for s in streams] == [(0, 1, RATE), (1, 1, RATE)]

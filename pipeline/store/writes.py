@@ -144,8 +144,9 @@ def _replace_call(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame
     call_id = str(calls.call_id.iloc[0])
     previous = con.execute("SELECT attempts FROM calls WHERE call_id = ?", [call_id]).fetchone()
     calls["attempts"] = (previous[0] + 1) if previous else 1
-    for table in CHILD_TABLES + SCORE_TABLES + ("calls",):
-        con.execute(f"DELETE FROM {table} WHERE call_id = ?", [call_id])
+    if previous:  # a call's rows are only ever written with its `calls` row: a new call has none
+        for table in CHILD_TABLES + SCORE_TABLES + ("calls",):
+            con.execute(f"DELETE FROM {table} WHERE call_id = ?", [call_id])
     _insert(con, "calls", calls)
     for table, frame in frames.items():
         if table == "scorecard_versions":
