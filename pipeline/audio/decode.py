@@ -1,4 +1,9 @@
-"""Decode a recording (ffmpeg, as pydub runs it) into 16 kHz samples per party, streaming.
+"""Decode a recording into 16 kHz samples per party, streaming.
+
+The first audio stream is decoded in-process by PyAV (the libav faster-whisper ships with;
+`_av_blocks`); a file PyAV cannot open or read goes to ffmpeg as a process (as pydub runs it),
+which either reads it or says why not, and that reason is the call's error. Two audio streams
+are merged by ffmpeg.
 
 Stereo recordings carry the agent on one channel and the customer on the other, which gives us
 the speaker for free; mono recordings carry both and need `diarize` later. A stereo file whose
@@ -8,15 +13,15 @@ with a flag saying so. A container with two audio streams (agent and customer as
 streams) is merged into one stereo call, stream 0 on the left (`channels.decode_two_streams`);
 ffmpeg alone would read only the first.
 
-Memory is bounded by design: ffmpeg resamples to 16 kHz and its output is read `CHUNK_S` seconds
-at a time and written to each party's `Samples` (16-bit, in an unnamed temporary file), which
+Memory is bounded by design: the decoder resamples to 16 kHz and its output is taken `CHUNK_S`
+seconds at a time and written to each party's `Samples` (16-bit, in an unnamed temporary file), which
 the stages read a stretch at a time; so a stereo call's memory does not grow with its length
 (disk: 32 KB per second per party while the call is scored). Loading the whole file with pydub
 held the source-rate bytes, their samples and every conversion at once: 4.6 GB at the peak for
 two hours of silent 48 kHz stereo; float32 arrays per party still held 920 MB for two hours.
 A mono call (or stereo that carries one mix) is one float32 array in memory: telling its two
 voices apart (`diarize`) reads every sample together. A recording longer than
-`settings.max_call_seconds()` fails before ffmpeg starts (or as soon as the stream passes the
+`settings.max_call_seconds()` fails before decoding starts (or as soon as the stream passes the
 limit, when no header says how long the file is).
 """
 from __future__ import annotations
@@ -40,7 +45,7 @@ SAMPLE_RATE = 16_000  # what Silero VAD and Whisper expect
 SUPPORTED_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
 MIN_DURATION_S = 1.0
 CHUNK_S = 30.0
-"""Seconds of decoded audio read from ffmpeg at a time (about 2 MB of stereo): the only buffer
+"""Seconds of decoded audio taken from the decoder at a time (about 2 MB of stereo): the only buffer
 of a stereo call's audio in memory while it is decoded (the samples go to `Samples` on disk)."""
 
 
@@ -171,7 +176,10 @@ def _av_blocks(path: Path, channels: int) -> Iterator[bytes]:
             if not container.streams.audio:
                 raise _NotReadable("no audio stream")
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="s16", layout="mono" if channels == 1 else "stereo", rate=SAMPLE_RATE)
+            # One-second frames out (identical samples): a third less time than the codec's own
+            # frames of 576-1152 samples, each of which costs a Python round trip.
+            resampler = av.AudioResampler(format="s16", layout="mono" if channels == 1 else "stereo",
+                                          rate=SAMPLE_RATE, frame_size=SAMPLE_RATE)
             pending, size = [], 0
             for frame in itertools.chain(container.decode(stream), [None]):  # None: what the resampler still holds
                 for out in resampler.resample(frame):
