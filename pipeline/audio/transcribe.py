@@ -264,14 +264,12 @@ def _decode_batched(model, samples: np.ndarray, regions: Sequence[Span], options
     step = max(1, options.batch_size) * WINDOWS_PER_CALL
     alone = 1 if "initial_prompt" in hint or encoded else 0
     groups = windows[:alone] and [windows[:alone]]
-    rest_windows = windows[alone:]
+    rest_windows, bucket = windows[alone:], lambda window: 0  # in time order, one run of batches
     if options.min_context_s is not None:  # a batch is encoded as long as its longest window: like with like
-        rest_windows = sorted(rest_windows, key=_glued_s)
-        for _, alike in itertools.groupby(rest_windows, key=lambda w: int(np.ceil(_glued_s(w) / 5.0))):
-            alike = list(alike)
-            groups += [alike[i:i + step] for i in range(0, len(alike), step)]
-    else:
-        groups += [rest_windows[i:i + step] for i in range(0, len(rest_windows), step)]
+        rest_windows, bucket = sorted(rest_windows, key=_glued_s), lambda window: int(np.ceil(_glued_s(window) / 5.0))
+    for _, alike in itertools.groupby(rest_windows, key=bucket):
+        alike = list(alike)
+        groups += [alike[i:i + step] for i in range(0, len(alike), step)]
     words: list[Word] = []
     for i, group in enumerate(groups):
         pipeline = opening if i < alone else fitted
