@@ -101,3 +101,17 @@ def test_truncated_wav(tmp_path):
     path.write_bytes(path.read_bytes()[:30])
     with pytest.raises(AudioError):
         load_call(path)
+
+
+def test_a_recording_cut_short_mid_frame_is_read_as_far_as_it_goes(tmp_path):
+    """PyAV (av 18) gives up at a FLAC frame cut in half; ffmpeg, the fallback, reads up to it,
+    as every recording was read before decoding moved in-process: a call is not lost to its last
+    frame. (Asserted on the outcome, which holds whichever decoder reads it.)"""
+    from pathlib import Path
+
+    whole = Path(__file__).resolve().parent.parent / "data" / "samples" / "c07_no_closing_thanks.flac"
+    path = tmp_path / "cut.flac"
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    audio = load_call(path)
+    assert audio.layout == "agent_left"
+    assert audio.duration_s == pytest.approx(load_call(whole).duration_s / 3, rel=0.2)

@@ -167,7 +167,7 @@ def _av_blocks(path: Path, channels: int) -> Iterator[bytes]:
     a time, decoded in-process by PyAV (faster-whisper's decoder: libswresample, as ffmpeg's `-ar`).
 
     In-process because it runs for every call: starting an ffmpeg process costs about 60 ms of
-    the 120 ms an ordinary call's decoding took. Raises `_NotReadable` on any PyAV error."""
+    the 120 ms an ordinary call's decoding took. Raises `_NotReadable` when PyAV cannot read it."""
     import av  # installed with faster-whisper
 
     block = int(CHUNK_S * SAMPLE_RATE) * 2 * channels
@@ -188,7 +188,7 @@ def _av_blocks(path: Path, channels: int) -> Iterator[bytes]:
                 if size >= block or (frame is None and size):
                     yield np.concatenate(pending, axis=1).tobytes()
                     pending, size = [], 0
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, ValueError) as exc:  # ValueError: a layout or format PyAV will not convert
         raise _NotReadable(str(exc)) from None
 
 
