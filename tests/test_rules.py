@@ -51,6 +51,22 @@ def test_metric_rule_and_unknown_metric():
         card(item("x", "kind: metric\nmetric: speed\nop: '<'\nvalue: 1"))
 
 
+def test_shares_are_of_the_conversation_not_of_the_recording():
+    """`first_share` / `last_share` count from the agent's first words to the end of the last
+    speech: a recorder left running an hour after the goodbye, or a long ring before the answer,
+    does not move a call's opening or closing out of its window."""
+    c = card(item("closing", "kind: phrases\nphrases: [thanks for calling]\nlast_share: 0.5")
+             + item("opening", "kind: phrases\nphrases: [good morning]\nfirst_share: 0.5"))
+    call = lambda offset: said(("agent", offset + 2, "good morning"), ("customer", offset + 10, "my bill is wrong"),
+                               ("agent", offset + 30, "fixed, thanks for calling"), ("customer", offset + 34, "bye"))
+    assert outcome(c, call(0), duration=40.0)[0] == {"closing": "pass", "opening": "pass"}
+    assert outcome(c, call(0), duration=3600.0)[0] == {"closing": "pass", "opening": "pass"}  # an hour of silence after
+    assert outcome(c, call(90), duration=130.0)[0] == {"closing": "pass", "opening": "pass"}  # 90 s of ringing before
+    early = said(("agent", 2, "good morning, thanks for calling"), ("customer", 10, "my bill is wrong"),
+                 ("agent", 30, "fixed"), ("customer", 34, "bye"))
+    assert outcome(c, early, duration=3600.0)[0]["closing"] == "fail"  # the opening's thanks is not the closing
+
+
 def test_all_of_in_order_any_of_and_not():
     both = """kind: all_of
 in_order: true

@@ -81,6 +81,14 @@ class CallView:
     def last_speech_end(self) -> float:
         return max((u.end for u in self.utterances), default=self.duration_s)
 
+    @property
+    def conversation(self) -> tuple[float, float]:
+        """What a share of "the call" is a share of: from the agent's first words to the end of the
+        last speech, not the ringing before nor a recorder left running after the goodbye (a
+        closing thanks two minutes into a 60-minute recording is still the call's closing)."""
+        start, end = self.answered_at, self.last_speech_end
+        return (start, end) if end > start else (0.0, self.duration_s)
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -151,7 +159,8 @@ def _kept(view: CallView, key: str, speaker: str) -> list[Hit]:
 
 class _Windowed(Rule):
     """Who must say it and when: `first_s` counts from the agent's first words (not the ring),
-    `last_s` back from the end of the last speech; `*_share` are shares of the call."""
+    `last_s` back from the end of the last speech; `*_share` are shares of the conversation
+    between those two (`CallView.conversation`)."""
 
     speaker: Literal["agent", "customer", "any"] = "agent"
     first_s: Optional[float] = Field(None, gt=0)
@@ -165,9 +174,10 @@ class _Windowed(Rule):
             return False
         if self.last_s is not None and hit.end < view.last_speech_end - self.last_s:
             return False
-        if self.first_share is not None and hit.start > self.first_share * view.duration_s:
+        start, end = view.conversation
+        if self.first_share is not None and hit.start > start + self.first_share * (end - start):
             return False
-        if self.last_share is not None and hit.end < (1 - self.last_share) * view.duration_s:
+        if self.last_share is not None and hit.end < end - self.last_share * (end - start):
             return False
         return True
 
