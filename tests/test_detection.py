@@ -217,5 +217,6 @@ def test_curly_apostrophes_match_like_straight_ones(scorecard):
     ("Thank you for your patience today, goodbye.", "thank_you", "pass"),   # closing thanks, no hold
 ])
 def test_more_real_wordings(scorecard, said, item, expected):
-    got, _ = outcomes(scorecard, *call(("agent", 10, said)))
+    # after an opening: a call's closing is judged against the conversation, not alone
+    got, _ = outcomes(scorecard, *call(("agent", 1, "Good morning, how can I help?"), ("customer", 5, "Hi."), ("agent", 10, said)))
     assert got[item] == expected
