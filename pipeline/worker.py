@@ -2,7 +2,7 @@
 
 A worker on a Dask cluster (another process, or another machine with the same shared storage)
 runs `score_and_stage` for each call it is handed. What is slow to load (Whisper, the scorecard's
-matchers, the redactor's models) is loaded once per worker process and kept (`_kept`). The call's
+matchers, the redactor's models) is loaded once per worker process and kept (`models.kept`). The call's
 rows go to the staging folder (`writes.stage_call`: Parquet, made visible whole by one rename);
 the one process that writes the database, the flow, loads them (`writes.load_staged`). So no
 two processes ever write DuckDB, and a worker killed mid-call has staged nothing of that call:
@@ -10,9 +10,7 @@ the scheduler runs it again on another worker, and it is loaded once.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Callable, TypeVar
 
 from pipeline.batch import CallSummary
 from pipeline.process import PipelineOptions, process_call
@@ -20,19 +18,6 @@ from pipeline.records import CallMeta
 from pipeline.scoring.scorecard import Scorecard
 from pipeline.settings import parallelism
 from pipeline.store.writes import stage_call
-
-T = TypeVar("T")
-
-_KEPT: dict[tuple, object] = {}
-_KEEPING = threading.Lock()
-
-
-def _kept(key: tuple, make: Callable[[], T]) -> T:
-    """`make()` once per worker process for `key`; the same object for every later call."""
-    with _KEEPING:
-        if key not in _KEPT:
-            _KEPT[key] = make()
-        return _KEPT[key]  # type: ignore[return-value]
 
 
 def worker_slots() -> int:
@@ -55,16 +40,16 @@ def score_and_stage(meta: CallMeta, scorecard: Scorecard, options: PipelineOptio
                     run_id: str = "") -> CallSummary:
     """Score one recording on this worker and stage its rows for the loader; never raises for a
     bad recording (its failure is staged with the reason, as the flow would store it)."""
-    from pipeline.audio.models import load_model
+    from pipeline.audio.models import kept, load_model
     from pipeline.privacy.redact import Redactor
     from pipeline.scoring.detect import Detector
 
     slots = worker_slots()
     threads = worker_threads(slots)
-    model = _kept(("whisper", options.model, threads, slots),
+    model = kept(("whisper", options.model, threads, slots),
                   lambda: load_model(options.model, cpu_threads=threads, num_workers=slots))
-    detector = _kept(("detector", scorecard.id, scorecard.version), lambda: Detector(scorecard))
-    redactor = _kept(("redactor",), Redactor) if options.redact else None
+    detector = kept(("detector", scorecard.id, scorecard.version), lambda: Detector(scorecard))
+    redactor = kept(("redactor",), Redactor) if options.redact else None
     result = process_call(meta, model, scorecard, options, detector, redactor)
     stage_call(result, staging, run_id)
     return CallSummary.of(result)

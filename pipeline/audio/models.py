@@ -13,8 +13,11 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from pipeline.settings import DEFAULT_MODEL, apply_quiet_environment, downloads_allowed, model_cache_dir
+
+T = TypeVar("T")
 
 _REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 
@@ -133,16 +136,23 @@ def load_model(name_or_path: str = DEFAULT_MODEL, *, cpu_threads: int = 0, num_w
     return whisper
 
 
-_COMPANIONS: dict[tuple[str, int, int], object] = {}
-_COMPANIONS_LOCK = threading.Lock()
+_KEPT: dict[tuple, object] = {}
+_KEEPING = threading.Lock()
+
+
+def kept(key: tuple, make: Callable[[], T]) -> T:
+    """`make()` once per process for `key`, the same object for every later call: what is slow to
+    load (a Whisper model, a scorecard's matchers, the redactor) is loaded once however many calls
+    use it (a Dask worker's calls, the customer's companion model)."""
+    with _KEEPING:
+        if key not in _KEPT:
+            _KEPT[key] = make()
+        return _KEPT[key]  # type: ignore[return-value]
 
 
 def companion(model, name_or_path: str):
     """The model `name_or_path`, loaded once per process beside `model` with its threads and
     workers: a second model for one channel (`TranscribeOptions.customer_model`)."""
     threads, workers = getattr(model, "callqa_settings", (0, 1))
-    key = (resolve_model(name_or_path), threads, workers)
-    with _COMPANIONS_LOCK:
-        if key not in _COMPANIONS:
-            _COMPANIONS[key] = load_model(name_or_path, cpu_threads=threads, num_workers=workers)
-        return _COMPANIONS[key]
+    return kept(("companion", resolve_model(name_or_path), threads, workers),
+                lambda: load_model(name_or_path, cpu_threads=threads, num_workers=workers))
