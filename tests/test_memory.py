@@ -128,7 +128,8 @@ def test_two_hours_of_talk_through_the_whole_pipeline_stay_under_the_memory_boun
     """Decoding, speech activity, Whisper on both channels, redaction, detection and scoring of a
     two-hour call of talk: the parties' samples stay on disk (`Samples`) and Whisper gets its
     windows a few batches at a time, so the peak does not grow with the call (measured about
-    1.1 GB for two hours with Silero in 32 s blocks, 1.5 GB for one hour before). About 5 minutes on 2 cores."""
+    1.1 GB for two hours with Silero in 32 s blocks, 1.5 GB for one hour before). About 5 to 8
+    minutes on 2 cores."""
     path = tmp_path / "talk_2h.flac"
     _ffmpeg("-stream_loop", "-1", "-i", str(REAL_CALL), "-t", "7200", "-ar", "48000", "-c:a", "flac", str(path))
     env = {**os.environ, "CALLQA_MAX_CALL_MINUTES": "150"}
